@@ -1,0 +1,33 @@
+// Package procstate is brummer-mcp's process state core: a supervisor that
+// spawns and stops child processes, immutable process records published
+// through atomic pointers, and bounded per-process log rings.
+//
+// # Concurrency contract
+//
+// Readers never take a lock that a writer holds. [Supervisor.Get],
+// [Supervisor.Processes], [Process.Record] and every [Ring] read method are
+// atomic loads of immutable values: any number of goroutines may call them at
+// any time, at full speed, while processes start, stop and flood output.
+//
+// Ownership of mutable state:
+//   - The registry index (name -> *Process, sorted) is owned by the
+//     Supervisor. It is replaced as a whole, under Supervisor.mu, only when a
+//     process is added or removed; readers Load it.
+//   - Each Process's [Record] is owned by that Process. Writers (the start
+//     path, the single waiter goroutine, stop) serialise on Process.mu, copy
+//     the current record, change it and publish it with one atomic store. A
+//     published Record is never mutated again. Updating one process therefore
+//     costs one small copy, not a copy of the registry.
+//   - Each Ring is owned by its Process's two pipe readers, which serialise on
+//     Ring.mu. Lines are written once into append-only chunks and published
+//     by storing their slot pointer and then the last sequence number;
+//     readers load those atomically and detect lines evicted under them by
+//     their sequence number.
+//
+// Every goroutine started here has an owner and a wait: per child, one waiter
+// goroutine (the only caller of Wait) and two pipe readers, all joined before
+// the exit is published or, at the latest, by [Supervisor.Close].
+//
+// Waiting for a change is done with [Record.Changed], a channel closed when
+// the record is superseded, combined with the caller's context.
+package procstate

@@ -1,0 +1,114 @@
+package procstate
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"time"
+	"unicode/utf8"
+)
+
+// MaxLineBytes is the longest line stored as one piece. Longer output lines
+// are cut at a UTF-8 boundary into pieces of at most this size, each but the
+// last flagged [Line.Split].
+const MaxLineBytes = 64 << 10
+
+var replacementChar = []byte("\uFFFD")
+
+// SplitLines is the one parser of child output. It calls emit for every
+// complete line in data and returns how many bytes it consumed; the rest is
+// an unfinished line to be completed by more data. Lines end in "\n" or
+// "\r\n" (the ending is not passed on); a line longer than MaxLineBytes is
+// cut at a rune boundary and its pieces but the last are emitted with split
+// set; at EOF the unfinished rest is emitted too. Invalid UTF-8 is replaced
+// by U+FFFD, so every emitted line is valid UTF-8. The slices passed to emit
+// alias data or a scratch buffer and are valid only during the call.
+func SplitLines(data []byte, atEOF bool, emit func(line []byte, split bool)) (consumed int) {
+	for consumed < len(data) {
+		rest := data[consumed:]
+		window := rest
+		if len(window) > MaxLineBytes+1 {
+			window = window[:MaxLineBytes+1]
+		}
+		if i := bytes.IndexByte(window, '\n'); i >= 0 && i <= MaxLineBytes {
+			line := rest[:i]
+			if n := len(line); n > 0 && line[n-1] == '\r' {
+				line = line[:n-1]
+			}
+			emitValid(line, false, emit)
+			consumed += i + 1
+			continue
+		}
+		if len(rest) >= MaxLineBytes {
+			cut := runeCut(rest[:MaxLineBytes])
+			emitValid(rest[:cut], true, emit)
+			consumed += cut
+			continue
+		}
+		if atEOF {
+			line := rest
+			if n := len(line); n > 0 && line[n-1] == '\r' {
+				line = line[:n-1]
+			}
+			emitValid(line, false, emit)
+			consumed = len(data)
+		}
+		break
+	}
+	return consumed
+}
+
+func emitValid(line []byte, split bool, emit func([]byte, bool)) {
+	if !utf8.Valid(line) {
+		line = bytes.ToValidUTF8(line, replacementChar)
+	}
+	emit(line, split)
+}
+
+// runeCut returns where to cut b, which is full-length and has no newline,
+// so that no UTF-8 sequence is torn apart: before a last rune that is
+// incomplete, else at len(b).
+func runeCut(b []byte) int {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax+1; i-- {
+		if !utf8.RuneStart(b[i]) {
+			continue
+		}
+		if utf8.FullRune(b[i:]) || i == 0 {
+			return len(b)
+		}
+		return i
+	}
+	return len(b)
+}
+
+// ingest reads rd until EOF or an error and appends its lines to the ring.
+// All lines from one read share a timestamp and one acquisition of the
+// writers' lock. A closed pipe (os.ErrClosed) ends ingest like EOF.
+func (r *Ring) ingest(stream Stream, rd io.Reader) error {
+	buf := make([]byte, 2*MaxLineBytes)
+	var lines [][]byte
+	var split []bool
+	emit := func(line []byte, sp bool) {
+		lines = append(lines, line)
+		split = append(split, sp)
+	}
+	pending := 0
+	for {
+		n, err := rd.Read(buf[pending:])
+		pending += n
+		atEOF := err != nil
+		lines, split = lines[:0], split[:0]
+		consumed := SplitLines(buf[:pending], atEOF, emit)
+		if len(lines) > 0 {
+			r.Append(stream, time.Now(), lines, split)
+		}
+		pending = copy(buf, buf[consumed:pending])
+		if err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, os.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+	}
+}

@@ -1,0 +1,187 @@
+package procstate
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Process is one supervised process: its current Record, published
+// atomically, and its log Ring. A Process value stays valid after the
+// process exits and after it is removed from the supervisor.
+type Process struct {
+	name string
+	rec  atomic.Pointer[Record]
+	log  *Ring
+	sup  *Supervisor
+
+	// mu serialises writers of rec and guards the fields below. Readers of
+	// rec never take it.
+	mu       sync.Mutex
+	cmd      *exec.Cmd     // set once spawned; Wait is called only by the waiter
+	pgid     int           // process group id, 0 if never spawned
+	stopDone chan struct{} // non-nil once a stop sequence runs; closed when it ends
+
+	killed atomic.Bool   // the stop sequence had to SIGKILL
+	exited chan struct{} // closed when Wait has returned (the leader is gone)
+	done   chan struct{} // closed when the exit is published and the pipes are drained
+}
+
+// Name returns the process's name.
+func (p *Process) Name() string { return p.name }
+
+// Record returns the current immutable record. It never blocks.
+func (p *Process) Record() *Record { return p.rec.Load() }
+
+// Log returns the process's output ring.
+func (p *Process) Log() *Ring { return p.log }
+
+// Done returns a channel closed once the process has exited (or failed to
+// start), its exit has been published and its output has been drained.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+// update publishes a copy of the current record changed by fn. It is the
+// only way a record changes. p.mu must be held.
+func (p *Process) updateLocked(fn func(r *Record)) *Record {
+	old := p.rec.Load()
+	next := *old
+	fn(&next)
+	next.Version = p.sup.version.Add(1)
+	next.changed = make(chan struct{})
+	p.rec.Store(&next)
+	close(old.changed)
+	return &next
+}
+
+func (p *Process) update(fn func(r *Record)) *Record {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.updateLocked(fn)
+}
+
+// wait is the process's waiter goroutine, the only caller of cmd.Wait. It
+// records the exit only after the output pipes are drained (or waitDelay
+// has passed since the exit and the pipes were closed), so that no line
+// printed before the exit is missing when the exit is seen.
+func (p *Process) wait(cmd *exec.Cmd, pipes [2]*os.File, readersDone <-chan struct{}, waitDelay time.Duration) {
+	err := cmd.Wait()
+	close(p.exited)
+
+	drain := time.NewTimer(waitDelay)
+	select {
+	case <-readersDone:
+	case <-drain.C:
+		// A descendant still holds the pipes open: stop reading.
+		pipes[0].Close()
+		pipes[1].Close()
+		<-readersDone
+	}
+	drain.Stop()
+
+	code, sig, errText := exitOf(cmd, err)
+	p.update(func(r *Record) {
+		r.Status = StatusExited
+		r.EndedAt = time.Now()
+		r.ExitCode = code
+		r.Signal = sig
+		r.Error = errText
+	})
+	p.sup.exited(p)
+	close(p.done)
+}
+
+// stop runs or joins the stop sequence and waits for it, or for ctx.
+func (p *Process) stop(ctx context.Context, sig syscall.Signal, grace time.Duration) (StopResult, error) {
+	// A process being spawned holds p.mu; after that it is running or failed.
+	p.mu.Lock()
+	rec := p.rec.Load()
+	if !rec.Status.Live() {
+		p.mu.Unlock()
+		p.killLeftovers()
+		return StopResult{Record: rec, AlreadyStopped: true}, nil
+	}
+	done := p.stopDone
+	if done == nil {
+		done = make(chan struct{})
+		p.stopDone = done
+		p.updateLocked(func(r *Record) { r.Status = StatusStopping })
+		pgid := p.pgid
+		p.sup.wg.Go(func() { p.stopSequence(pgid, sig, grace, done) })
+	}
+	p.mu.Unlock()
+
+	select {
+	case <-done:
+		return StopResult{Record: p.Record(), Killed: p.killed.Load()}, nil
+	case <-ctx.Done():
+		return StopResult{Record: p.Record()}, ctx.Err()
+	}
+}
+
+// stopSequence signals the group, waits for the leader and then the rest of
+// the group to be gone, SIGKILLs whatever is left after grace, and waits
+// until the exit is published.
+func (p *Process) stopSequence(pgid int, sig syscall.Signal, grace time.Duration, done chan struct{}) {
+	defer close(done)
+	log := p.sup.log.With().Str("process", p.name).Int("pgid", pgid).Logger()
+	if err := signalGroup(pgid, sig); err != nil {
+		log.Warn().Err(err).Msg("signal group")
+	}
+	deadline := time.NewTimer(grace)
+	defer deadline.Stop()
+	if sig != syscall.SIGKILL && p.awaitGroup(pgid, deadline.C) {
+		<-p.done
+		return
+	}
+	p.killed.Store(sig != syscall.SIGKILL)
+	if err := signalGroup(pgid, syscall.SIGKILL); err != nil {
+		log.Warn().Err(err).Msg("kill group")
+	}
+	<-p.done
+}
+
+// awaitGroup waits until the leader has exited and no member of its group
+// is left running, and reports whether that happened before deadline. There
+// is no event for "group empty", so after the leader's exit it polls with a
+// backoff of up to 20ms.
+func (p *Process) awaitGroup(pgid int, deadline <-chan time.Time) bool {
+	select {
+	case <-p.exited:
+	case <-deadline:
+		return false
+	}
+	backoff := time.Millisecond
+	for groupAlive(pgid) {
+		t := time.NewTimer(backoff)
+		select {
+		case <-t.C:
+		case <-deadline:
+			t.Stop()
+			return !groupAlive(pgid)
+		}
+		backoff = min(2*backoff, 20*time.Millisecond)
+	}
+	return true
+}
+
+// killLeftovers SIGKILLs what is left of an exited process's group:
+// descendants that outlived it. It is a no-op when the group is empty.
+func (p *Process) killLeftovers() {
+	p.mu.Lock()
+	pgid := p.pgid
+	p.mu.Unlock()
+	select {
+	case <-p.exited:
+	default:
+		return // still running: leftovers are a stop's business
+	}
+	// The group id is the leader's pid: once the group is empty it can be
+	// reused, so never touch a group that one of our live processes leads.
+	if groupAlive(pgid) && !p.sup.leadsGroup(pgid) {
+		_ = signalGroup(pgid, syscall.SIGKILL)
+	}
+}

@@ -1,0 +1,78 @@
+package procstate
+
+import (
+	"time"
+)
+
+// Status is the lifecycle state of a process.
+type Status string
+
+// The lifecycle of a process: starting -> running -> (stopping ->) exited,
+// or starting -> failed when it could not be spawned.
+const (
+	StatusStarting Status = "starting"
+	StatusRunning  Status = "running"
+	StatusStopping Status = "stopping"
+	StatusExited   Status = "exited"
+	StatusFailed   Status = "failed"
+)
+
+// Live reports whether a process in this state may still be running.
+func (s Status) Live() bool {
+	return s == StatusStarting || s == StatusRunning || s == StatusStopping
+}
+
+// Record is an immutable snapshot of one process. Records are published
+// through an atomic pointer and never modified after publication; a change
+// produces a new Record with a higher Version.
+//
+// Log counters are not part of the Record: they change with every output
+// line and are read live, lock-free, from the process's [Ring].
+type Record struct {
+	// Name is the process's unique handle.
+	Name string
+	// Argv is the program and its arguments when started without a shell.
+	Argv []string
+	// Command is the shell command line when started through /bin/sh -c.
+	Command string
+	// Cwd is the absolute working directory.
+	Cwd string
+	// Pid is the process id (also its process group id); 0 if never spawned.
+	Pid int
+	// Status is the lifecycle state.
+	Status Status
+	// StartedAt is when the process was spawned (or the spawn was tried).
+	StartedAt time.Time
+	// EndedAt is when the exit (or spawn failure) was recorded; zero while live.
+	EndedAt time.Time
+	// ExitCode is the exit status; -1 while live, when killed by a signal, or
+	// when the spawn failed.
+	ExitCode int
+	// Signal names the signal that killed the process ("SIGKILL"), if any.
+	Signal string
+	// Error explains a spawn failure, or a wait error.
+	Error string
+	// Restarts counts earlier processes started under the same name.
+	Restarts int
+	// Version increases with every change, across all processes; a later
+	// record always has a greater version than an earlier one.
+	Version uint64
+
+	// changed is closed when this record is superseded.
+	changed chan struct{}
+}
+
+// Changed returns a channel that is closed when a newer record replaces this
+// one. Combine it with a context to wait for a state change without polling.
+func (r *Record) Changed() <-chan struct{} { return r.changed }
+
+// Uptime is how long the process ran (until now, while it is live).
+func (r *Record) Uptime(now time.Time) time.Duration {
+	if r.StartedAt.IsZero() || r.Pid == 0 {
+		return 0
+	}
+	if r.EndedAt.IsZero() {
+		return now.Sub(r.StartedAt)
+	}
+	return r.EndedAt.Sub(r.StartedAt)
+}

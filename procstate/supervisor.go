@@ -1,0 +1,517 @@
+package procstate
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Config sets the supervisor's limits. The zero value of each field means
+// the default given in its comment.
+type Config struct {
+	// Dir is the default working directory and the base of relative ones;
+	// default the server's working directory.
+	Dir string
+	// Env is the base environment of every child; nil means os.Environ().
+	Env []string
+	// MaxProcs caps live processes; default 1000.
+	MaxProcs int
+	// MaxExited caps exited processes kept for inspection; the oldest are
+	// evicted; default 100.
+	MaxExited int
+	// LogLines and LogBytes bound each process's log ring; defaults 10,000
+	// lines and 8 MiB.
+	LogLines int
+	LogBytes int
+	// WaitDelay bounds how long, after a process exits, its output pipes are
+	// still drained when a descendant holds them open; default 500ms.
+	WaitDelay time.Duration
+	// StopGrace is the grace period Close gives every process between
+	// SIGTERM and SIGKILL; default 5s.
+	StopGrace time.Duration
+}
+
+// Defaults for Config.
+const (
+	DefaultMaxProcs  = 1000
+	DefaultMaxExited = 100
+	DefaultLogLines  = 10000
+	DefaultLogBytes  = 8 << 20
+	DefaultWaitDelay = 500 * time.Millisecond
+	DefaultStopGrace = 5 * time.Second
+)
+
+func (c Config) withDefaults() (Config, error) {
+	if c.Dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return c, fmt.Errorf("working directory: %w", err)
+		}
+		c.Dir = wd
+	}
+	dir, err := filepath.Abs(c.Dir)
+	if err != nil {
+		return c, fmt.Errorf("working directory %q: %w", c.Dir, err)
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return c, fmt.Errorf("%w: %q is not a directory", ErrBadCwd, dir)
+	}
+	c.Dir = dir
+	if c.Env == nil {
+		c.Env = os.Environ()
+	}
+	c.MaxProcs = cmp.Or(c.MaxProcs, DefaultMaxProcs)
+	c.MaxExited = cmp.Or(c.MaxExited, DefaultMaxExited)
+	c.LogLines = cmp.Or(c.LogLines, DefaultLogLines)
+	c.LogBytes = cmp.Or(c.LogBytes, DefaultLogBytes)
+	c.WaitDelay = cmp.Or(c.WaitDelay, DefaultWaitDelay)
+	c.StopGrace = cmp.Or(c.StopGrace, DefaultStopGrace)
+	return c, nil
+}
+
+// index maps names to processes. It is immutable once published and
+// replaced as a whole when a process is added or removed.
+type index struct {
+	byName map[string]*Process
+	sorted []*Process // by name
+}
+
+// Supervisor starts, tracks and stops child processes.
+type Supervisor struct {
+	cfg     Config
+	log     zerolog.Logger
+	version atomic.Uint64         // last version handed out; shared by records and the index
+	idx     atomic.Pointer[index] // read without lock; replaced under mu
+
+	mu     sync.Mutex // serialises index writers; guards live and closed
+	live   int
+	closed bool
+
+	wg sync.WaitGroup // waiters, pipe readers and stop sequences
+}
+
+// New returns a supervisor with cfg's limits.
+func New(cfg Config, log zerolog.Logger) (*Supervisor, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := &Supervisor{cfg: cfg, log: log.With().Str("component", "procstate").Logger()}
+	s.idx.Store(&index{byName: map[string]*Process{}})
+	return s, nil
+}
+
+// Config returns the effective configuration, defaults filled in.
+func (s *Supervisor) Config() Config { return s.cfg }
+
+// Get returns the process with that name, or nil. It never blocks.
+func (s *Supervisor) Get(name string) *Process { return s.idx.Load().byName[name] }
+
+// Processes returns all processes sorted by name. The slice is shared and
+// immutable: do not modify it. It never blocks and does not allocate.
+func (s *Supervisor) Processes() []*Process { return s.idx.Load().sorted }
+
+// Version returns the newest version handed out. Any change to any process
+// or to the set of processes increases it.
+func (s *Supervisor) Version() uint64 { return s.version.Load() }
+
+// Names returns the names of all processes, sorted; for error messages.
+func (s *Supervisor) Names() []string {
+	ps := s.Processes()
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.name
+	}
+	return names
+}
+
+// Start starts a process described by spec. The process is registered
+// before it is spawned, so even a spawn failure leaves a record (status
+// failed) together with the error, which wraps ErrSpawn. The process's
+// lifetime is not tied to any context: only Stop and Close end it.
+func (s *Supervisor) Start(spec Spec) (*Process, error) {
+	if err := spec.validate(); err != nil {
+		return nil, err
+	}
+	cwd, err := s.resolveCwd(spec.Cwd)
+	if err != nil {
+		return nil, err
+	}
+	argv := spec.Argv
+	if spec.Command != "" {
+		argv = []string{"/bin/sh", "-c", spec.Command}
+	}
+	argv = slices.Clone(argv)
+	env := mergeEnv(s.cfg.Env, spec.Env)
+
+	p, replaced, err := s.register(spec)
+	if err != nil {
+		return nil, err
+	}
+	if replaced != nil {
+		replaced.killLeftovers()
+	}
+	return p, s.spawn(p, argv, cwd, env)
+}
+
+// register reserves the name and adds a process in state starting.
+func (s *Supervisor) register(spec Spec) (p, replaced *Process, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, nil, ErrClosed
+	}
+	ix := s.idx.Load()
+	name, restarts := spec.Name, 0
+	if name == "" {
+		name = uniqueName(ix, spec.baseName())
+	} else if old := ix.byName[name]; old != nil {
+		r := old.Record()
+		if r.Status.Live() {
+			return nil, nil, fmt.Errorf("%w: %q is %s (pid %d)", ErrNameInUse, name, r.Status, r.Pid)
+		}
+		restarts, replaced = r.Restarts+1, old
+	}
+	if s.live >= s.cfg.MaxProcs {
+		return nil, nil, fmt.Errorf("%w: %d live processes (limit %d)", ErrLimit, s.live, s.cfg.MaxProcs)
+	}
+	p = &Process{
+		name:   name,
+		log:    NewRing(s.cfg.LogLines, s.cfg.LogBytes),
+		sup:    s,
+		exited: make(chan struct{}),
+		done:   make(chan struct{}),
+	}
+	p.rec.Store(&Record{
+		Name:      name,
+		Argv:      slices.Clone(spec.Argv),
+		Command:   spec.Command,
+		Status:    StatusStarting,
+		StartedAt: time.Now(),
+		ExitCode:  -1,
+		Restarts:  restarts,
+		Version:   s.version.Add(1),
+		changed:   make(chan struct{}),
+	})
+	s.live++
+	s.storeIndexLocked(ix, p, nil)
+	return p, replaced, nil
+}
+
+// storeIndexLocked publishes a copy of ix with add added (replacing a
+// process of the same name) and the processes in drop removed.
+func (s *Supervisor) storeIndexLocked(ix *index, add *Process, drop map[*Process]bool) {
+	next := &index{byName: make(map[string]*Process, len(ix.byName)+1)}
+	next.sorted = make([]*Process, 0, len(ix.sorted)+1)
+	for _, p := range ix.sorted {
+		if drop[p] || (add != nil && p.name == add.name) {
+			continue
+		}
+		next.sorted = append(next.sorted, p)
+		next.byName[p.name] = p
+	}
+	if add != nil {
+		i, _ := slices.BinarySearchFunc(next.sorted, add.name, func(p *Process, name string) int {
+			return strings.Compare(p.name, name)
+		})
+		next.sorted = slices.Insert(next.sorted, i, add)
+		next.byName[add.name] = add
+	}
+	s.version.Add(1)
+	s.idx.Store(next)
+}
+
+// exited is called by a process's waiter once its exit is published.
+func (s *Supervisor) exited(p *Process) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.live--
+	s.pruneLocked()
+}
+
+// pruneLocked evicts the oldest exited processes beyond MaxExited.
+func (s *Supervisor) pruneLocked() {
+	ix := s.idx.Load()
+	var ended []*Process
+	for _, p := range ix.sorted {
+		if !p.Record().Status.Live() {
+			ended = append(ended, p)
+		}
+	}
+	if len(ended) <= s.cfg.MaxExited {
+		return
+	}
+	slices.SortFunc(ended, func(a, b *Process) int {
+		return a.Record().EndedAt.Compare(b.Record().EndedAt)
+	})
+	drop := map[*Process]bool{}
+	for _, p := range ended[:len(ended)-s.cfg.MaxExited] {
+		drop[p] = true
+		p.killLeftovers()
+	}
+	s.storeIndexLocked(ix, nil, drop)
+}
+
+// leadsGroup reports whether a live process of ours leads group pgid.
+func (s *Supervisor) leadsGroup(pgid int) bool {
+	for _, p := range s.Processes() {
+		if r := p.Record(); r.Status.Live() && r.Pid == pgid {
+			return true
+		}
+	}
+	return false
+}
+
+func uniqueName(ix *index, base string) string {
+	if ix.byName[base] == nil {
+		return base
+	}
+	for i := 2; ; i++ {
+		name := base + "-" + strconv.Itoa(i)
+		if ix.byName[name] == nil {
+			return name
+		}
+	}
+}
+
+func (s *Supervisor) resolveCwd(cwd string) (string, error) {
+	dir := cwd
+	if dir == "" {
+		dir = s.cfg.Dir
+	} else if !filepath.IsAbs(dir) {
+		dir = filepath.Join(s.cfg.Dir, dir)
+	}
+	dir = filepath.Clean(dir)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return "", fmt.Errorf("%w: %q does not exist", ErrBadCwd, dir)
+	case err != nil:
+		return "", fmt.Errorf("%w: %v", ErrBadCwd, err)
+	case !fi.IsDir():
+		return "", fmt.Errorf("%w: %q is not a directory", ErrBadCwd, dir)
+	}
+	return dir, nil
+}
+
+// mergeEnv returns base with the overrides applied, overrides sorted by key
+// at the end so that the result is deterministic.
+func mergeEnv(base []string, over map[string]string) []string {
+	env := make([]string, 0, len(base)+len(over))
+	for _, kv := range base {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, ok := over[k]; !ok {
+			env = append(env, kv)
+		}
+	}
+	keys := make([]string, 0, len(over))
+	for k := range over {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		env = append(env, k+"="+over[k])
+	}
+	return env
+}
+
+// spawn starts p's child: its own process group, stdin from /dev/null,
+// stdout and stderr into pipes read into the ring.
+func (s *Supervisor) spawn(p *Process, argv []string, cwd string, env []string) error {
+	path, err := lookPath(argv[0], env, cwd)
+	if err != nil {
+		return s.fail(p, cwd, err)
+	}
+	var pipes, writers [2]*os.File
+	for i := range pipes {
+		r, w, err := os.Pipe()
+		if err != nil {
+			closeAll(pipes[:i], writers[:i])
+			return s.fail(p, cwd, fmt.Errorf("pipe: %w", err))
+		}
+		pipes[i], writers[i] = r, w
+	}
+	cmd := &exec.Cmd{
+		Path:        path,
+		Args:        argv,
+		Dir:         cwd,
+		Env:         env,
+		Stdout:      writers[0],
+		Stderr:      writers[1],
+		SysProcAttr: sysProcAttr(),
+	}
+
+	p.mu.Lock()
+	err = cmd.Start()
+	closeAll(writers[:])
+	if err != nil {
+		p.mu.Unlock()
+		closeAll(pipes[:])
+		return s.fail(p, cwd, err)
+	}
+	p.cmd = cmd
+	p.pgid = cmd.Process.Pid
+	p.updateLocked(func(r *Record) {
+		r.Status = StatusRunning
+		r.Pid = cmd.Process.Pid
+		r.Cwd = cwd
+	})
+	p.mu.Unlock()
+
+	readersDone := make(chan struct{})
+	var readers atomic.Int32
+	readers.Store(2)
+	for i, stream := range [2]Stream{Stdout, Stderr} {
+		s.wg.Go(func() {
+			defer func() {
+				if readers.Add(-1) == 0 {
+					close(readersDone)
+				}
+			}()
+			defer pipes[i].Close()
+			if err := p.log.ingest(stream, pipes[i]); err != nil {
+				s.log.Debug().Err(err).Str("process", p.name).Stringer("stream", stream).Msg("read output")
+			}
+		})
+	}
+	s.wg.Go(func() { p.wait(cmd, pipes, readersDone, s.cfg.WaitDelay) })
+	s.log.Debug().Str("process", p.name).Int("pid", cmd.Process.Pid).Msg("started")
+	return nil
+}
+
+// fail records a spawn failure: the process stays listed with status failed.
+func (s *Supervisor) fail(p *Process, cwd string, cause error) error {
+	p.update(func(r *Record) {
+		r.Status = StatusFailed
+		r.Cwd = cwd
+		r.EndedAt = time.Now()
+		r.Error = cause.Error()
+	})
+	close(p.exited)
+	close(p.done)
+	s.exited(p)
+	return fmt.Errorf("%w: %w", ErrSpawn, cause)
+}
+
+func closeAll(groups ...[]*os.File) {
+	for _, fs := range groups {
+		for _, f := range fs {
+			f.Close()
+		}
+	}
+}
+
+// lookPath finds the program to execute the way a shell would, but with the
+// child's PATH and relative to the child's directory.
+func lookPath(name string, env []string, dir string) (string, error) {
+	if strings.Contains(name, "/") {
+		path := name
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(dir, path)
+		}
+		if err := checkExecutable(path); err != nil {
+			return "", fmt.Errorf("program %q: %w", name, err)
+		}
+		return path, nil
+	}
+	pathEnv := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			pathEnv = v
+		}
+	}
+	for _, d := range filepath.SplitList(pathEnv) {
+		if d == "" {
+			d = "."
+		}
+		if !filepath.IsAbs(d) {
+			d = filepath.Join(dir, d)
+		}
+		path := filepath.Join(d, name)
+		if checkExecutable(path) == nil {
+			return path, nil
+		}
+	}
+	return "", fmt.Errorf("program %q not found in PATH", name)
+}
+
+func checkExecutable(path string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return errors.New("no such file")
+	case err != nil:
+		return err
+	case fi.IsDir():
+		return errors.New("is a directory")
+	case fi.Mode()&0o111 == 0:
+		return errors.New("not executable")
+	}
+	return nil
+}
+
+// StopResult is the outcome of a stop.
+type StopResult struct {
+	// Record is the final record of the process.
+	Record *Record
+	// AlreadyStopped is set when the process had exited before the stop.
+	AlreadyStopped bool
+	// Killed is set when the grace period ran out and SIGKILL was sent.
+	Killed bool
+}
+
+// Stop sends sig to the process group of the named process, waits up to
+// grace for the whole group to exit, then SIGKILLs the group. It returns
+// once the exit is published. If ctx ends first, Stop returns ctx's error
+// but the stop goes on to completion in the background.
+func (s *Supervisor) Stop(ctx context.Context, name string, sig syscall.Signal, grace time.Duration) (StopResult, error) {
+	p := s.Get(name)
+	if p == nil {
+		return StopResult{}, fmt.Errorf("%w: %q", ErrUnknown, name)
+	}
+	return p.stop(ctx, sig, grace)
+}
+
+// Close stops every process (SIGTERM, then SIGKILL after StopGrace) and
+// waits for all of them and every goroutine of the supervisor. No process
+// can be started afterwards. If ctx ends first, everything left is
+// SIGKILLed at once; Close still waits, and returns ctx's error.
+func (s *Supervisor) Close(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+
+	procs := s.Processes()
+	var stops sync.WaitGroup
+	for _, p := range procs {
+		stops.Go(func() {
+			_, _ = p.stop(ctx, syscall.SIGTERM, s.cfg.StopGrace)
+			p.killLeftovers()
+		})
+	}
+	stops.Wait()
+	err := ctx.Err()
+	if err != nil {
+		for _, p := range procs {
+			p.mu.Lock()
+			pgid := p.pgid
+			p.mu.Unlock()
+			_ = signalGroup(pgid, syscall.SIGKILL)
+		}
+	}
+	s.wg.Wait()
+	return err
+}
