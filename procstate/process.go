@@ -102,7 +102,7 @@ func (p *Process) stop(ctx context.Context, sig syscall.Signal, grace time.Durat
 	if !rec.Status.Live() {
 		p.mu.Unlock()
 		p.killLeftovers()
-		return StopResult{Record: rec, AlreadyStopped: true}, nil
+		return StopResult{Process: p, Record: rec, AlreadyStopped: true}, nil
 	}
 	done := p.stopDone
 	if done == nil {
@@ -116,9 +116,9 @@ func (p *Process) stop(ctx context.Context, sig syscall.Signal, grace time.Durat
 
 	select {
 	case <-done:
-		return StopResult{Record: p.Record(), Killed: p.killed.Load()}, nil
+		return StopResult{Process: p, Record: p.Record(), Killed: p.killed.Load()}, nil
 	case <-ctx.Done():
-		return StopResult{Record: p.Record()}, ctx.Err()
+		return StopResult{Process: p, Record: p.Record()}, ctx.Err()
 	}
 }
 

@@ -62,27 +62,25 @@ func (sp *Spec) validate() error {
 }
 
 // baseName derives a default process name from the program: the base name
-// of argv[0] or of the command's first word, reduced to NamePattern.
+// of argv[0], or for a command the first real program in it (skipping
+// "cd dir &&", VAR=value assignments and wrappers like env or exec),
+// reduced to NamePattern. Shell syntax (for, while, ...) gives "sh".
 func (sp *Spec) baseName() string {
 	prog := ""
 	if len(sp.Argv) > 0 {
 		prog = sp.Argv[0]
-	} else if f := strings.Fields(sp.Command); len(f) > 0 {
-		prog = f[0]
-		// Skip leading VAR=value assignments: "PORT=3000 npm run dev".
-		for i := 0; i < len(f)-1 && strings.Contains(f[i], "="); i++ {
-			prog = f[i+1]
-		}
+	} else {
+		prog = commandProgram(sp.Command)
 	}
 	prog = filepath.Base(prog)
 	var b strings.Builder
 	for _, r := range prog {
+		if b.Len() >= 56 { // room for a "-NNN" suffix
+			break
+		}
 		switch {
 		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
 			b.WriteRune(r)
-		}
-		if b.Len() >= 56 { // room for a "-NNN" suffix
-			break
 		}
 	}
 	name := strings.TrimLeft(b.String(), "._-")
@@ -91,3 +89,28 @@ func (sp *Spec) baseName() string {
 	}
 	return name
 }
+
+// commandProgram guesses the program a shell command line runs.
+func commandProgram(command string) string {
+	segments := strings.FieldsFunc(command, func(r rune) bool { return r == '&' || r == ';' || r == '|' || r == '\n' })
+	for _, seg := range segments {
+		words := strings.Fields(seg)
+		for len(words) > 0 && (strings.Contains(words[0], "=") || wrappers[words[0]]) {
+			words = words[1:]
+		}
+		if len(words) == 0 || skipped[words[0]] {
+			continue
+		}
+		if shellSyntax[words[0]] || strings.ContainsAny(words[0], "()${}<>\"'`") {
+			return "sh"
+		}
+		return words[0]
+	}
+	return "sh"
+}
+
+var (
+	wrappers    = map[string]bool{"env": true, "exec": true, "nohup": true, "time": true, "command": true, "nice": true}
+	skipped     = map[string]bool{"cd": true, "export": true, "source": true, ".": true, "set": true, "true": true, "pushd": true}
+	shellSyntax = map[string]bool{"for": true, "while": true, "until": true, "if": true, "case": true, "{": true, "(": true, "!": true, "select": true}
+)

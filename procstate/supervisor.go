@@ -465,6 +465,8 @@ func checkExecutable(path string) error {
 
 // StopResult is the outcome of a stop.
 type StopResult struct {
+	// Process is the process that was stopped.
+	Process *Process
 	// Record is the final record of the process.
 	Record *Record
 	// AlreadyStopped is set when the process had exited before the stop.

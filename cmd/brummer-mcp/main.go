@@ -1,0 +1,185 @@
+// Command brummer-mcp is an MCP server that runs and supervises
+// long-running processes for AI coding agents.
+//
+// Main is wiring only: flags, one logger, signals, the supervisor, the MCP
+// server, the transport, and the shutdown order (stop serving, stop every
+// child, exit).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/rs/zerolog"
+
+	"github.com/brummer-mcp/brummer-mcp/procstate"
+	"github.com/brummer-mcp/brummer-mcp/tools"
+	"github.com/brummer-mcp/brummer-mcp/transport"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3";
+// otherwise it comes from the module's build info.
+var version = ""
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+type options struct {
+	cwd       string
+	logLevel  string
+	logFile   string
+	maxProcs  int
+	logLines  int
+	logBytes  int
+	version   bool
+	stopGrace time.Duration
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("brummer-mcp", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.cwd, "cwd", "", "default working directory of processes (default: the current directory)")
+	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&o.logFile, "log-file", "", "write logs to this file instead of stderr")
+	fs.IntVar(&o.maxProcs, "max-procs", procstate.DefaultMaxProcs, "most live processes at once")
+	fs.IntVar(&o.logLines, "log-lines", procstate.DefaultLogLines, "output lines kept in memory per process")
+	fs.IntVar(&o.logBytes, "log-bytes", procstate.DefaultLogBytes, "output bytes kept in memory per process")
+	fs.DurationVar(&o.stopGrace, "stop-grace", procstate.DefaultStopGrace, "on shutdown, time between SIGTERM and SIGKILL")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "brummer-mcp %s: an MCP server that runs and supervises processes for AI agents.\n\n", versionString())
+		fmt.Fprintf(fs.Output(), "It speaks MCP (JSON-RPC) on stdin/stdout; start it from an MCP client, e.g.\n")
+		fmt.Fprintf(fs.Output(), "  claude mcp add brummer -- brummer-mcp\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return o, fmt.Errorf("unexpected argument %q (brummer-mcp takes only flags; see --help)", fs.Arg(0))
+	case o.maxProcs < 1:
+		return o, fmt.Errorf("--max-procs must be at least 1, got %d", o.maxProcs)
+	case o.logLines < 1:
+		return o, fmt.Errorf("--log-lines must be at least 1, got %d", o.logLines)
+	case o.logBytes < 1024:
+		return o, fmt.Errorf("--log-bytes must be at least 1024, got %d", o.logBytes)
+	case o.stopGrace < 0:
+		return o, fmt.Errorf("--stop-grace must not be negative, got %s", o.stopGrace)
+	}
+	return o, nil
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "brummer-mcp:", err)
+		return 2
+	}
+	if o.version {
+		fmt.Fprintln(stdout, "brummer-mcp", versionString())
+		return 0
+	}
+
+	// A client that closes our stderr pipe must not kill us with SIGPIPE
+	// before the children are stopped: ignored, the write just fails.
+	signal.Ignore(syscall.SIGPIPE)
+
+	log, closeLog, err := newLogger(o, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "brummer-mcp:", err)
+		return 2
+	}
+	defer closeLog()
+
+	sup, err := procstate.New(procstate.Config{
+		Dir:       o.cwd,
+		MaxProcs:  o.maxProcs,
+		LogLines:  o.logLines,
+		LogBytes:  o.logBytes,
+		StopGrace: o.stopGrace,
+	}, log)
+	if err != nil {
+		log.Error().Err(err).Msg("start")
+		return 1
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if f, ok := stdin.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+		fmt.Fprintf(stderr, "brummer-mcp %s: a process manager for AI agents, as an MCP server.\n", versionString())
+		fmt.Fprintf(stderr, "It speaks MCP (JSON-RPC) on stdin/stdout and is meant to be started by an MCP client, not by hand.\n")
+		fmt.Fprintf(stderr, "Connect a client: claude mcp add brummer -- brummer-mcp   (see README.md; Ctrl-C quits)\n")
+	}
+
+	srv := tools.NewServer(sup, versionString(), log)
+	log.Info().Str("version", versionString()).Str("cwd", sup.Config().Dir).Msg("serving MCP on stdio")
+	err = transport.ServeStdio(ctx, srv, stdin, stdout, log)
+	switch {
+	case ctx.Err() != nil:
+		log.Info().Msg("signal received; stopping processes")
+	case err != nil:
+		log.Error().Err(err).Msg("stdio")
+	default:
+		log.Info().Msg("stdin closed; stopping processes")
+	}
+	stop() // a second signal now kills us outright; children still die (process groups, Pdeathsig)
+
+	// Stop every child: SIGTERM, grace, SIGKILL. A second signal cuts the
+	// grace short.
+	closeCtx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	closeCtx, cancelTimeout := context.WithTimeout(closeCtx, o.stopGrace+5*time.Second)
+	defer cancelTimeout()
+	if err := sup.Close(closeCtx); err != nil {
+		log.Warn().Err(err).Msg("processes killed without grace")
+	}
+	log.Info().Msg("all processes stopped")
+	return 0
+}
+
+// newLogger builds the one logger of the program: JSON lines to the log file,
+// or to stderr (human-readable when stderr is a terminal). Never stdout.
+func newLogger(o options, stderr io.Writer) (zerolog.Logger, func(), error) {
+	level, err := zerolog.ParseLevel(o.logLevel)
+	if err != nil || o.logLevel == "" {
+		return zerolog.Nop(), nil, fmt.Errorf("--log-level must be debug, info, warn or error, got %q", o.logLevel)
+	}
+	var w io.Writer = stderr
+	closeFn := func() {}
+	if o.logFile != "" {
+		f, err := os.OpenFile(o.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return zerolog.Nop(), nil, fmt.Errorf("--log-file: %w", err)
+		}
+		w, closeFn = f, func() { f.Close() }
+	} else if f, ok := stderr.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+		w = zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly}
+	}
+	return zerolog.New(w).Level(level).With().Timestamp().Logger(), closeFn, nil
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}

@@ -1,0 +1,118 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/brummer-mcp/brummer-mcp/procstate"
+)
+
+type listArgs struct {
+	Status string `json:"status"`
+}
+
+var listStatuses = []string{"all", "running", "exited"}
+
+func (a *listArgs) validate() error {
+	switch a.Status {
+	case "", "all", "running", "exited":
+		return nil
+	}
+	return fmt.Errorf(`"status" must be one of %s, got %q`, oneOf(listStatuses), truncate(a.Status, 40))
+}
+
+// keep reports whether a process in state st is selected by the filter.
+// "running" means live (starting, running, stopping); "exited" means ended
+// (exited or failed).
+func (a *listArgs) keep(st procstate.Status) bool {
+	switch a.Status {
+	case "running":
+		return st.Live()
+	case "exited":
+		return !st.Live()
+	}
+	return true
+}
+
+type listResult struct {
+	Processes []processInfo `json:"processes"`
+	Version   uint64        `json:"version"`
+}
+
+func listTool() mcp.Tool {
+	return mcp.Tool{
+		Name:  "process_list",
+		Title: "List processes",
+		Description: "List the supervised processes, sorted by name, with status, pid, exit code or signal, uptime and log counters. " +
+			"`status`: running (starting, running or stopping), exited (exited or failed), or all (default). " +
+			"Exited processes stay listed with their logs until their name is reused or the oldest are evicted. " +
+			"`version` increases with every change to any process.",
+		RawInputSchema: mustJSON(objectSchema(obj{
+			"status": obj{"type": "string", "enum": listStatuses, "description": "Which processes: running, exited or all. Default all."},
+		})),
+		RawOutputSchema: mustJSON(objectSchema(obj{
+			"processes": obj{"type": "array", "items": processSchema()},
+			"version":   intg("Snapshot version; it increases with every change."),
+		}, "processes", "version")),
+		Annotations: annotations(true, false, true, false),
+	}
+}
+
+func listHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
+	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		var args listArgs
+		if err := decodeArgs(rawArgs(req), &args); err != nil {
+			return toolError("%v", err), nil
+		}
+		if err := args.validate(); err != nil {
+			return toolError("%v", err), nil
+		}
+		version := sup.Version()
+		now := time.Now()
+		res := listResult{Processes: []processInfo{}, Version: version}
+		for _, p := range sup.Processes() {
+			if args.keep(p.Record().Status) {
+				res.Processes = append(res.Processes, infoOf(p, now))
+			}
+		}
+		return structured(res, listText(res, args)), nil
+	}
+}
+
+// listText is one line per process:
+// "web running pid=4242 up=12.3s log=318 npm run dev".
+func listText(res listResult, args listArgs) string {
+	if len(res.Processes) == 0 {
+		if args.Status == "" || args.Status == "all" {
+			return "no processes; start one with process_start"
+		}
+		return "no " + args.Status + " processes"
+	}
+	var b strings.Builder
+	for _, info := range res.Processes {
+		b.WriteString(info.Name)
+		b.WriteByte(' ')
+		if info.Status == string(procstate.StatusExited) || info.Status == string(procstate.StatusFailed) {
+			b.WriteString(info.Status)
+			b.WriteString("(" + truncate(outcome(info), 60) + ")")
+		} else {
+			b.WriteString(info.Status)
+		}
+		if info.Pid != 0 {
+			fmt.Fprintf(&b, " pid=%d", info.Pid)
+		}
+		fmt.Fprintf(&b, " up=%s log=%d", durationText(info.UptimeMs), info.Log.LastSeq)
+		if info.Restarts > 0 {
+			fmt.Fprintf(&b, " restarts=%d", info.Restarts)
+		}
+		b.WriteByte(' ')
+		b.WriteString(truncate(info.Command, 60))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}

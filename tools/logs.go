@@ -1,0 +1,224 @@
+package tools
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"regexp/syntax"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/brummer-mcp/brummer-mcp/procstate"
+)
+
+// Log reading bounds.
+const (
+	defaultTail  = 100
+	maxTail      = 5000
+	defaultLimit = 200
+	maxLimit     = 5000
+	maxGrepBytes = 1024
+)
+
+var logStreams = []string{"all", "stdout", "stderr"}
+
+type logsArgs struct {
+	Name   string  `json:"name"`
+	Since  *uint64 `json:"since"`
+	Tail   *int    `json:"tail"`
+	Limit  *int    `json:"limit"`
+	Stream string  `json:"stream"`
+	Grep   string  `json:"grep"`
+
+	re *regexp.Regexp
+}
+
+func (a *logsArgs) validate() error {
+	if a.Name == "" {
+		return errors.New(`"name" is required: the process whose output to read (see process_list)`)
+	}
+	if a.Since != nil && a.Tail != nil {
+		return errors.New(`pass either "since" (a cursor: lines after it) or "tail" (the last N lines), not both`)
+	}
+	if a.Tail != nil && (*a.Tail < 0 || *a.Tail > maxTail) {
+		return fmt.Errorf(`"tail" must be 0..%d, got %d`, maxTail, *a.Tail)
+	}
+	if a.Limit != nil && (*a.Limit < 1 || *a.Limit > maxLimit) {
+		return fmt.Errorf(`"limit" must be 1..%d, got %d`, maxLimit, *a.Limit)
+	}
+	switch a.Stream {
+	case "", "all", "stdout", "stderr":
+	default:
+		return fmt.Errorf(`"stream" must be one of %s, got %q`, oneOf(logStreams), truncate(a.Stream, 40))
+	}
+	if len(a.Grep) > maxGrepBytes {
+		return fmt.Errorf(`"grep" is %d bytes; the limit is %d`, len(a.Grep), maxGrepBytes)
+	}
+	if a.Grep != "" {
+		re, err := regexp.Compile(a.Grep)
+		if err != nil {
+			return fmt.Errorf(`"grep" %q is not a valid RE2 regular expression: %v`, a.Grep, regexpReason(err))
+		}
+		a.re = re
+	}
+	return nil
+}
+
+// regexpReason is the parse error without the regexp package's prefix.
+func regexpReason(err error) string {
+	var syn *syntax.Error
+	if errors.As(err, &syn) {
+		return syn.Code.String() + ": `" + syn.Expr + "`"
+	}
+	return strings.TrimPrefix(err.Error(), "error parsing regexp: ")
+}
+
+// query turns the arguments into a ring query.
+func (a *logsArgs) query() procstate.Query {
+	q := procstate.Query{Tail: defaultTail, Limit: defaultLimit}
+	if a.Since != nil {
+		q.Since, q.HasSince = *a.Since, true
+	}
+	if a.Tail != nil {
+		q.Tail = *a.Tail
+	}
+	if a.Limit != nil {
+		q.Limit = *a.Limit
+	}
+	var stream procstate.Stream
+	switch a.Stream {
+	case "stdout":
+		stream = procstate.Stdout
+	case "stderr":
+		stream = procstate.Stderr
+	}
+	re := a.re
+	switch {
+	case stream != 0 && re != nil:
+		q.Match = func(l *procstate.Line) bool { return l.Stream == stream && re.MatchString(l.Text) }
+	case stream != 0:
+		q.Match = func(l *procstate.Line) bool { return l.Stream == stream }
+	case re != nil:
+		q.Match = func(l *procstate.Line) bool { return re.MatchString(l.Text) }
+	}
+	return q
+}
+
+type logLine struct {
+	Seq    uint64 `json:"seq"`
+	TS     string `json:"ts"`
+	Stream string `json:"stream"`
+	Text   string `json:"text"`
+	Split  bool   `json:"split,omitempty"`
+}
+
+type logsResult struct {
+	Name      string    `json:"name"`
+	Status    string    `json:"status"`
+	Lines     []logLine `json:"lines"`
+	NextSince uint64    `json:"next_since"`
+	Missed    uint64    `json:"missed,omitempty"`
+	More      bool      `json:"more,omitempty"`
+}
+
+func logsTool() mcp.Tool {
+	return mcp.Tool{
+		Name:  "process_logs",
+		Title: "Read process output",
+		Description: "Read a process's captured stdout and stderr lines. Every line has a sequence number (seq). " +
+			"Without `since`: the last `tail` lines (default 100, 0..5000; tail=0 returns no lines, only the cursor). " +
+			"With `since` (a cursor): the lines after it, oldest first. Pass the returned `next_since` back as `since` to read only new output; " +
+			"`more` means lines remain after this page, `missed` counts lines evicted from memory before you read them. " +
+			"`limit` caps the lines returned (default 200, 1..5000). `stream`: stdout, stderr or all (default). " +
+			"`grep`: an RE2 regular expression; only matching lines are returned. Works for running and exited processes. " +
+			"Text form: one line per output line, stderr lines prefixed with \"[stderr] \", then a [next_since=... status=...] footer.",
+		RawInputSchema: mustJSON(objectSchema(obj{
+			"name":   nameArg("The process whose output to read."),
+			"since":  obj{"type": "integer", "minimum": 0, "description": "Cursor: return lines with seq greater than this. Use next_since from the previous call."},
+			"tail":   obj{"type": "integer", "minimum": 0, "maximum": maxTail, "description": "Without since: start at the last N lines (matching grep/stream). Default 100."},
+			"limit":  obj{"type": "integer", "minimum": 1, "maximum": maxLimit, "description": "Most lines to return. Default 200."},
+			"stream": obj{"type": "string", "enum": logStreams, "description": "Which output: stdout, stderr or all. Default all."},
+			"grep":   obj{"type": "string", "maxLength": maxGrepBytes, "description": "RE2 regular expression; only matching lines are returned, e.g. \"(?i)error|warn\"."},
+		}, "name")),
+		RawOutputSchema: mustJSON(objectSchema(obj{
+			"name":   str("The process."),
+			"status": obj{"type": "string", "enum": []string{"starting", "running", "stopping", "exited", "failed"}},
+			"lines": obj{"type": "array", "items": objectSchema(obj{
+				"seq":    intg("Sequence number, per process, from 1; never reused."),
+				"ts":     str("When the line was read, RFC 3339 UTC with milliseconds."),
+				"stream": obj{"type": "string", "enum": []string{"stdout", "stderr"}},
+				"text":   str("The line, without its newline; valid UTF-8."),
+				"split":  obj{"type": "boolean", "description": "The output line was longer than 64 KiB; its rest follows in the next line."},
+			}, "seq", "ts", "stream", "text")},
+			"next_since": intg("Cursor to pass as since to continue after these lines."),
+			"missed":     intg("Lines after the cursor evicted from memory before they were read."),
+			"more":       obj{"type": "boolean", "description": "Lines remain after next_since; call again with since=next_since."},
+		}, "name", "status", "lines", "next_since")),
+		Annotations: annotations(true, false, true, false),
+	}
+}
+
+func logsHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
+	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		var args logsArgs
+		if err := decodeArgs(rawArgs(req), &args); err != nil {
+			return toolError("%v", err), nil
+		}
+		if err := args.validate(); err != nil {
+			return toolError("%v", err), nil
+		}
+		p := sup.Get(args.Name)
+		if p == nil {
+			return unknownProcess(sup, args.Name), nil
+		}
+		status := p.Record().Status
+		page, err := p.Log().Read(args.query())
+		if errors.Is(err, procstate.ErrCursorAhead) {
+			return toolError(`"since" %d is past the newest line of %q (%d); the process may have been restarted: pass since=%d, or omit since to read the tail`,
+				*args.Since, args.Name, page.NextSince, page.NextSince), nil
+		}
+		res := logsResult{
+			Name:      args.Name,
+			Status:    string(status),
+			Lines:     make([]logLine, len(page.Lines)),
+			NextSince: page.NextSince,
+			Missed:    page.Missed,
+			More:      page.More,
+		}
+		for i, l := range page.Lines {
+			res.Lines[i] = logLine{Seq: l.Seq, TS: formatTime(time.Unix(0, l.Time)), Stream: l.Stream.String(), Text: l.Text, Split: l.Split}
+		}
+		return structured(res, logsText(res)), nil
+	}
+}
+
+// logsText is the lines themselves, stderr marked, then a one-line footer
+// with the cursor.
+func logsText(res logsResult) string {
+	var b strings.Builder
+	for _, l := range res.Lines {
+		if l.Stream == "stderr" {
+			b.WriteString("[stderr] ")
+		}
+		b.WriteString(l.Text)
+		b.WriteByte('\n')
+	}
+	b.WriteString("[next_since=")
+	b.WriteString(strconv.FormatUint(res.NextSince, 10))
+	if res.Missed > 0 {
+		b.WriteString(" missed=")
+		b.WriteString(strconv.FormatUint(res.Missed, 10))
+	}
+	if res.More {
+		b.WriteString(" more=true")
+	}
+	b.WriteString(" status=")
+	b.WriteString(res.Status)
+	b.WriteString("]")
+	return b.String()
+}

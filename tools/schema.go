@@ -1,0 +1,61 @@
+package tools
+
+import (
+	"encoding/json"
+)
+
+// Schemas are written by hand, not generated from struct tags: they are part
+// of the contract with clients, and generation fails silently on some tags.
+// schema_test.go checks that every result validates against its schema.
+
+type obj = map[string]any
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // static schemas: a failure here is a programming error
+	}
+	return b
+}
+
+func objectSchema(props obj, required ...string) obj {
+	s := obj{"type": "object", "properties": props, "additionalProperties": false}
+	if len(required) > 0 {
+		s["required"] = required
+	}
+	return s
+}
+
+func str(desc string) obj  { return obj{"type": "string", "description": desc} }
+func intg(desc string) obj { return obj{"type": "integer", "description": desc} }
+
+func nameArg(desc string) obj {
+	s := str(desc)
+	s["pattern"] = nameRule
+	s["maxLength"] = 64
+	return s
+}
+
+// processSchema describes processInfo.
+func processSchema() obj {
+	return objectSchema(obj{
+		"name":       str("Process name, the handle for the other tools."),
+		"status":     obj{"type": "string", "enum": []string{"starting", "running", "stopping", "exited", "failed"}},
+		"pid":        intg("Process id, also its process group id."),
+		"command":    str("Command line: the shell command, or argv shell-quoted."),
+		"cwd":        str("Working directory."),
+		"started_at": str("Start time, RFC 3339 UTC."),
+		"ended_at":   str("Exit time, RFC 3339 UTC; absent while live."),
+		"exit_code":  intg("Exit status; absent while live or when killed by a signal."),
+		"signal":     str("Signal that killed it, e.g. SIGTERM."),
+		"error":      str("Why it failed to start, or a wait error."),
+		"uptime_ms":  intg("How long it has run (or ran), in milliseconds."),
+		"restarts":   intg("Earlier processes started under this name."),
+		"log": objectSchema(obj{
+			"lines":    intg("Lines retained in memory."),
+			"bytes":    intg("Bytes retained in memory."),
+			"dropped":  intg("Old lines evicted to stay within the limits."),
+			"last_seq": intg("Sequence number of the newest line; 0 if none."),
+		}, "lines", "bytes", "last_seq"),
+	}, "name", "status", "command", "uptime_ms", "log")
+}

@@ -1,0 +1,74 @@
+// Package tools defines brummer-mcp's MCP tools and the MCP server that
+// offers them. One file per tool holds its definition (schemas written by
+// hand), its argument struct with validate(), and its handler.
+//
+// # Concurrency contract
+//
+// Handlers hold no state of their own. They read process data only through
+// procstate's lock-free reads (atomic loads of immutable records and ring
+// slots), so any number of calls from any number of sessions run in
+// parallel without contending with the supervisor. Writes (start, stop) go
+// through procstate.Supervisor, which owns all mutable state.
+//
+// # Errors
+//
+// Anything the model can fix is a tool result with isError set and a text
+// that names the argument, shows the value and says what to do. A Go error,
+// which mcp-go turns into a JSON-RPC error, is returned only when the server
+// cannot serve (it is shutting down).
+package tools
+
+import (
+	"context"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+	"github.com/rs/zerolog"
+
+	"github.com/brummer-mcp/brummer-mcp/procstate"
+)
+
+// Instructions tell a model how to use the tools together.
+const Instructions = `brummer-mcp runs and supervises long-running processes (dev servers, watchers, test runs, builds) for you, in the background.
+- process_start starts one (command through the shell, or argv) and returns at once; remember its name.
+- process_logs reads its output. First call without since (the last lines), then pass next_since back as since to get only new output. Use grep to find errors, stream=stderr for stderr only.
+- process_list shows every process with status, exit code and log counters; exited ones stay listed with their logs.
+- process_stop stops a process and everything it spawned (TERM, then KILL after timeout_ms).
+Prefer this over running long commands in a shell: nothing blocks, nothing is orphaned, no output is lost.`
+
+// NewServer returns an MCP server offering the process tools backed by sup.
+func NewServer(sup *procstate.Supervisor, version string, log zerolog.Logger) *server.MCPServer {
+	log = log.With().Str("component", "tools").Logger()
+	s := server.NewMCPServer("brummer-mcp", version,
+		server.WithTitle("brummer process manager"),
+		server.WithInstructions(Instructions),
+		server.WithToolCapabilities(false),
+		server.WithRecovery(),
+		server.WithToolHandlerMiddleware(logCalls(log)),
+	)
+	s.AddTools(
+		server.ServerTool{Tool: startTool(), Handler: startHandler(sup)},
+		server.ServerTool{Tool: listTool(), Handler: listHandler(sup)},
+		server.ServerTool{Tool: stopTool(), Handler: stopHandler(sup)},
+		server.ServerTool{Tool: logsTool(), Handler: logsHandler(sup)},
+	)
+	return s
+}
+
+// logCalls logs every tool call at debug level, with its duration and
+// whether it was a tool error. Argument values are not logged: they may
+// carry secrets (env).
+func logCalls(log zerolog.Logger) server.ToolHandlerMiddleware {
+	return func(next server.ToolHandlerFunc) server.ToolHandlerFunc {
+		return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			start := time.Now()
+			res, err := next(ctx, req)
+			if e := log.Debug(); e.Enabled() {
+				e.Str("tool", req.Params.Name).Dur("took", time.Since(start)).
+					Bool("is_error", res != nil && res.IsError).Err(err).Msg("call")
+			}
+			return res, err
+		}
+	}
+}

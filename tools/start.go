@@ -1,0 +1,140 @@
+package tools
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/brummer-mcp/brummer-mcp/procstate"
+)
+
+const nameRule = `^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`
+
+// Argument bounds for process_start.
+const (
+	maxCommandBytes = 64 << 10
+	maxArgv         = 4096
+	maxEnv          = 1024
+)
+
+type startArgs struct {
+	Command string            `json:"command"`
+	Argv    []string          `json:"argv"`
+	Name    string            `json:"name"`
+	Cwd     string            `json:"cwd"`
+	Env     map[string]string `json:"env"`
+}
+
+func (a *startArgs) validate() error {
+	switch {
+	case a.Command != "" && a.Argv != nil:
+		return errors.New(`pass exactly one of "command" (a shell string) or "argv" (an array of strings), not both`)
+	case a.Command == "" && len(a.Argv) == 0:
+		return errors.New(`pass "command" (a shell string, e.g. "npm run dev") or "argv" (e.g. ["npm", "run", "dev"])`)
+	case strings.TrimSpace(a.Command) == "" && a.Argv == nil:
+		return fmt.Errorf(`"command" is blank: %q`, a.Command)
+	case len(a.Command) > maxCommandBytes:
+		return fmt.Errorf(`"command" is %d bytes; the limit is %d`, len(a.Command), maxCommandBytes)
+	case strings.IndexByte(a.Command, 0) >= 0:
+		return errors.New(`"command" contains a NUL byte`)
+	case len(a.Argv) > maxArgv:
+		return fmt.Errorf(`"argv" has %d items; the limit is %d`, len(a.Argv), maxArgv)
+	case a.Argv != nil && a.Argv[0] == "":
+		return errors.New(`"argv"[0], the program, is empty`)
+	}
+	total := 0
+	for i, s := range a.Argv {
+		total += len(s)
+		if strings.IndexByte(s, 0) >= 0 {
+			return fmt.Errorf(`"argv"[%d] contains a NUL byte: %q`, i, truncate(s, 60))
+		}
+	}
+	if total > maxCommandBytes {
+		return fmt.Errorf(`"argv" is %d bytes in all; the limit is %d`, total, maxCommandBytes)
+	}
+	if a.Name != "" && !procstate.NamePattern.MatchString(a.Name) {
+		return fmt.Errorf(`"name" %q must match %s (letters, digits, '.', '_', '-'; at most 64; no spaces or '/')`, truncate(a.Name, 80), nameRule)
+	}
+	if strings.IndexByte(a.Cwd, 0) >= 0 {
+		return errors.New(`"cwd" contains a NUL byte`)
+	}
+	if len(a.Env) > maxEnv {
+		return fmt.Errorf(`"env" has %d entries; the limit is %d`, len(a.Env), maxEnv)
+	}
+	for k, v := range a.Env {
+		switch {
+		case k == "" || strings.ContainsAny(k, "=\x00"):
+			return fmt.Errorf(`"env" key %q is invalid: keys must be non-empty, without '=' or NUL`, truncate(k, 60))
+		case strings.IndexByte(v, 0) >= 0:
+			return fmt.Errorf(`"env" value of %q contains a NUL byte`, k)
+		case len(v) > maxCommandBytes:
+			return fmt.Errorf(`"env" value of %q is %d bytes; the limit is %d`, k, len(v), maxCommandBytes)
+		}
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+func startTool() mcp.Tool {
+	return mcp.Tool{
+		Name:  "process_start",
+		Title: "Start a process",
+		Description: "Start a long-running process (dev server, watcher, test run, build) in the background and return at once with its record. " +
+			"Give exactly one of `command` (run by /bin/sh -c; pipes, &&, env assignments work) or `argv` (program and arguments, no shell). " +
+			"The process gets its own process group; its stdout and stderr are captured line by line (read them with process_logs). " +
+			"`name` is the handle for the other tools (default: the program's base name, made unique with -2, -3...). " +
+			"A name held by a running process is refused; reusing the name of an exited process replaces it. " +
+			"`cwd` defaults to the server's directory (relative paths resolve against it); `env` adds to the server's environment. " +
+			"A program that cannot be started is an error, and it stays listed with status failed and the reason.",
+		RawInputSchema: mustJSON(objectSchema(obj{
+			"command": str("Shell command line, run with /bin/sh -c. Exclusive with argv."),
+			"argv":    obj{"type": "array", "items": obj{"type": "string"}, "minItems": 1, "description": "Program and arguments, run without a shell. Exclusive with command."},
+			"name":    nameArg("Handle for the process. Default: derived from the program name."),
+			"cwd":     str("Working directory; relative to the server's directory. Default: the server's directory."),
+			"env":     obj{"type": "object", "additionalProperties": obj{"type": "string"}, "description": "Environment variables to add or override."},
+		})),
+		RawOutputSchema: mustJSON(processSchema()),
+		Annotations:     annotations(false, true, false, true),
+	}
+}
+
+func startHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
+	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		var args startArgs
+		if err := decodeArgs(rawArgs(req), &args); err != nil {
+			return toolError("%v", err), nil
+		}
+		if err := args.validate(); err != nil {
+			return toolError("%v", err), nil
+		}
+		p, err := sup.Start(procstate.Spec{Name: args.Name, Argv: args.Argv, Command: args.Command, Cwd: args.Cwd, Env: args.Env})
+		switch {
+		case errors.Is(err, procstate.ErrNameInUse):
+			r := sup.Get(args.Name).Record()
+			return toolError("name %q is in use by a %s process (pid %d); stop it first with process_stop, or choose another name", args.Name, r.Status, r.Pid), nil
+		case errors.Is(err, procstate.ErrLimit):
+			return toolError("%v; stop processes you no longer need (process_list status=running shows them)", err), nil
+		case errors.Is(err, procstate.ErrBadCwd):
+			return toolError(`"cwd" %q is not usable: %s`, args.Cwd, detail(err, procstate.ErrBadCwd)), nil
+		case errors.Is(err, procstate.ErrSpawn):
+			return toolError("cannot start %q: %s; it is listed with status failed", p.Name(), detail(err, procstate.ErrSpawn)), nil
+		case errors.Is(err, procstate.ErrClosed):
+			return nil, err // the server is shutting down: nothing the model can fix
+		case err != nil:
+			return toolError("%v", err), nil
+		}
+		info := infoOf(p, time.Now())
+		return structured(info, fmt.Sprintf("started %s (pid %d): %s\nread its output with process_logs name=%s", info.Name, info.Pid, truncate(info.Command, 200), info.Name)), nil
+	}
+}

@@ -1,0 +1,119 @@
+package tools
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"syscall"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/brummer-mcp/brummer-mcp/procstate"
+)
+
+// Stop argument bounds.
+const (
+	defaultStopTimeoutMs = 5000
+	maxStopTimeoutMs     = 60000
+)
+
+var stopSignals = []string{"TERM", "INT", "HUP", "QUIT", "KILL", "USR1", "USR2"}
+
+type stopArgs struct {
+	Name      string `json:"name"`
+	Signal    string `json:"signal"`
+	TimeoutMs *int64 `json:"timeout_ms"`
+
+	sig   syscall.Signal
+	grace time.Duration
+}
+
+func (a *stopArgs) validate() error {
+	if a.Name == "" {
+		return errors.New(`"name" is required: the process to stop (see process_list)`)
+	}
+	a.sig = syscall.SIGTERM
+	if a.Signal != "" {
+		sig, ok := procstate.SignalByName(a.Signal)
+		if !ok {
+			return fmt.Errorf(`"signal" must be one of %s, got %q`, oneOf(stopSignals), truncate(a.Signal, 40))
+		}
+		a.sig = sig
+	}
+	ms := int64(defaultStopTimeoutMs)
+	if a.TimeoutMs != nil {
+		ms = *a.TimeoutMs
+	}
+	if ms < 0 || ms > maxStopTimeoutMs {
+		return fmt.Errorf(`"timeout_ms" must be 0..%d, got %d`, maxStopTimeoutMs, ms)
+	}
+	a.grace = time.Duration(ms) * time.Millisecond
+	return nil
+}
+
+type stopResult struct {
+	processInfo
+	AlreadyStopped bool `json:"already_stopped,omitempty"`
+	Killed         bool `json:"killed,omitempty"`
+}
+
+func stopTool() mcp.Tool {
+	out := processSchema()
+	props := out["properties"].(obj)
+	props["already_stopped"] = obj{"type": "boolean", "description": "The process had already exited; nothing was signalled."}
+	props["killed"] = obj{"type": "boolean", "description": "The grace period ran out and the group was SIGKILLed."}
+	return mcp.Tool{
+		Name:  "process_stop",
+		Title: "Stop a process",
+		Description: "Stop a process and everything it spawned: send `signal` (default TERM) to its whole process group, " +
+			"wait up to `timeout_ms` (default 5000, 0..60000) for the group to exit, then SIGKILL the group. " +
+			"Returns when the process has exited, with its final record (exit_code or signal). " +
+			"Stopping a process that already exited succeeds and says so. Its logs stay readable.",
+		RawInputSchema: mustJSON(objectSchema(obj{
+			"name":       nameArg("The process to stop."),
+			"signal":     obj{"type": "string", "enum": stopSignals, "description": "First signal to send. Default TERM."},
+			"timeout_ms": obj{"type": "integer", "minimum": 0, "maximum": maxStopTimeoutMs, "description": "Grace period before SIGKILL, in milliseconds. Default 5000."},
+		}, "name")),
+		RawOutputSchema: mustJSON(out),
+		Annotations:     annotations(false, true, true, false),
+	}
+}
+
+func stopHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
+	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		var args stopArgs
+		if err := decodeArgs(rawArgs(req), &args); err != nil {
+			return toolError("%v", err), nil
+		}
+		if err := args.validate(); err != nil {
+			return toolError("%v", err), nil
+		}
+		res, err := sup.Stop(ctx, args.Name, args.sig, args.grace)
+		switch {
+		case errors.Is(err, procstate.ErrUnknown):
+			return unknownProcess(sup, args.Name), nil
+		case err != nil:
+			// The request was cancelled; the stop goes on without it.
+			return toolError("stop of %q still in progress: %v; check with process_list", args.Name, err), nil
+		}
+		out := stopResult{
+			processInfo:    infoFrom(res.Record, res.Process.Log().Stats(), time.Now()),
+			AlreadyStopped: res.AlreadyStopped,
+			Killed:         res.Killed,
+		}
+		return structured(out, stopText(out)), nil
+	}
+}
+
+func stopText(out stopResult) string {
+	if out.AlreadyStopped {
+		return fmt.Sprintf("%s was already stopped (%s)", out.Name, outcome(out.processInfo))
+	}
+	text := fmt.Sprintf("stopped %s: %s after %s", out.Name, outcome(out.processInfo), durationText(out.UptimeMs))
+	if out.Killed {
+		text += "; it did not exit within the grace period and was killed"
+	}
+	return text
+}
