@@ -77,3 +77,8 @@ func normSignal(name string) string {
 	name = strings.ToUpper(strings.TrimSpace(name))
 	return strings.TrimPrefix(name, "SIG")
 }
+
+// GroupAlive reports whether any process of group pgid is still running
+// (zombies aside, where the platform can tell them apart). Tests and tools
+// use it to check that a stop left nothing behind.
+func GroupAlive(pgid int) bool { return groupAlive(pgid) }

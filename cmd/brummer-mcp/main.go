@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -61,7 +62,14 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		fmt.Fprintf(fs.Output(), "brummer-mcp %s: an MCP server that runs and supervises processes for AI agents.\n\n", versionString())
 		fmt.Fprintf(fs.Output(), "It speaks MCP (JSON-RPC) on stdin/stdout; start it from an MCP client, e.g.\n")
 		fmt.Fprintf(fs.Output(), "  claude mcp add brummer -- brummer-mcp\n\nFlags:\n")
-		fs.PrintDefaults()
+		fs.VisitAll(func(f *flag.Flag) {
+			name, usage := flag.UnquoteUsage(f)
+			fmt.Fprintf(fs.Output(), "  --%s\n    \t%s", strings.TrimSpace(f.Name+" "+name), usage)
+			if f.DefValue != "" && f.DefValue != "false" {
+				fmt.Fprintf(fs.Output(), " (default %s)", f.DefValue)
+			}
+			fmt.Fprintln(fs.Output())
+		})
 	}
 	if err := fs.Parse(args); err != nil {
 		return o, err

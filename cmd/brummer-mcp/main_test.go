@@ -1,0 +1,256 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/brummer-mcp/brummer-mcp/procstate"
+)
+
+// The test binary is the server: with BRUMMER_E2E_SERVER=1 it runs main's
+// run() on its real stdin, stdout and stderr, exactly like the built binary.
+func TestMain(m *testing.M) {
+	if os.Getenv("BRUMMER_E2E_SERVER") == "1" {
+		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// serverProc is the server as a child process, with its stdout copied
+// aside so that a test can check it carried nothing but JSON-RPC.
+type serverProc struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stdout *syncBuffer
+	stderr *syncBuffer
+	client *client.Client
+	waited chan error
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func startServer(t *testing.T, args ...string) *serverProc {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"--log-level", "debug", "--stop-grace", "2s"}, args...)...)
+	cmd.Env = append(os.Environ(), "BRUMMER_E2E_SERVER=1")
+	cmd.Dir = t.TempDir()
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	stdoutPipe, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	s := &serverProc{cmd: cmd, stdin: stdin, stdout: &syncBuffer{}, stderr: &syncBuffer{}, waited: make(chan error, 1)}
+	cmd.Stderr = s.stderr
+	require.NoError(t, cmd.Start())
+	go func() { s.waited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-s.waited
+		if t.Failed() {
+			t.Logf("server stderr:\n%s", s.stderr.String())
+		}
+	})
+
+	tr := transport.NewIO(io.TeeReader(stdoutPipe, s.stdout), stdin, io.NopCloser(strings.NewReader("")))
+	s.client = client.NewClient(tr, client.WithProtocolVersion(mcp.LATEST_LEGACY_PROTOCOL_VERSION))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, s.client.Start(ctx))
+	init, err := s.client.Initialize(ctx, mcp.InitializeRequest{Params: mcp.InitializeParams{
+		ProtocolVersion: mcp.LATEST_LEGACY_PROTOCOL_VERSION,
+		ClientInfo:      mcp.Implementation{Name: "e2e", Version: "1"},
+	}})
+	require.NoError(t, err)
+	require.Equal(t, mcp.LATEST_LEGACY_PROTOCOL_VERSION, init.ProtocolVersion)
+	require.Contains(t, init.Instructions, "process_logs")
+	return s
+}
+
+func (s *serverProc) call(t *testing.T, tool string, args map[string]any) map[string]any {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := s.client.CallTool(ctx, mcp.CallToolRequest{Params: mcp.CallToolParams{Name: tool, Arguments: args}})
+	require.NoError(t, err)
+	require.False(t, res.IsError, "%s: %+v", tool, res.Content)
+	out, ok := res.StructuredContent.(map[string]any)
+	require.True(t, ok, "%s: structured content %T", tool, res.StructuredContent)
+	return out
+}
+
+// wait waits for the server to exit and returns its exit code.
+func (s *serverProc) wait(t *testing.T) int {
+	t.Helper()
+	select {
+	case err := <-s.waited:
+		s.waited <- err // for the cleanup
+		if err == nil {
+			return 0
+		}
+		var exitErr *exec.ExitError
+		require.ErrorAs(t, err, &exitErr)
+		return exitErr.ExitCode()
+	case <-time.After(20 * time.Second):
+		t.Fatal("server did not exit")
+		return -1
+	}
+}
+
+// assertOnlyJSONRPC checks that every line the server wrote to stdout is a
+// JSON-RPC 2.0 message.
+func assertOnlyJSONRPC(t *testing.T, stdout string) {
+	t.Helper()
+	sc := bufio.NewScanner(strings.NewReader(stdout))
+	sc.Buffer(nil, 16<<20)
+	n := 0
+	for sc.Scan() {
+		var msg struct {
+			JSONRPC string `json:"jsonrpc"`
+		}
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &msg), "stdout line %d is not JSON: %q", n+1, sc.Text())
+		require.Equal(t, "2.0", msg.JSONRPC, "stdout line %d: %q", n+1, sc.Text())
+		n++
+	}
+	require.Positive(t, n)
+}
+
+func TestStdioEndToEnd(t *testing.T) {
+	s := startServer(t)
+
+	started := s.call(t, "process_start", map[string]any{
+		"name":    "web",
+		"command": "for i in $(seq 1 50); do echo line $i; done; sleep 60 & sleep 60; wait",
+	})
+	pid := int(started["pid"].(float64))
+	require.Positive(t, pid)
+
+	// Page through the 50 lines with a cursor, 20 at a time.
+	var got []string
+	since := 0.0
+	deadline := time.Now().Add(20 * time.Second)
+	for len(got) < 50 && time.Now().Before(deadline) {
+		page := s.call(t, "process_logs", map[string]any{"name": "web", "since": since, "limit": 20})
+		for _, l := range page["lines"].([]any) {
+			got = append(got, l.(map[string]any)["text"].(string))
+		}
+		since = page["next_since"].(float64)
+		if len(page["lines"].([]any)) == 0 {
+			// Output not there yet: block until the server has more.
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			_ = s.client.Ping(ctx)
+			cancel()
+		}
+	}
+	require.Len(t, got, 50)
+	for i, text := range got {
+		assert.Equal(t, fmt.Sprintf("line %d", i+1), text)
+	}
+
+	list := s.call(t, "process_list", nil)
+	procs := list["processes"].([]any)
+	require.Len(t, procs, 1)
+	assert.Equal(t, "running", procs[0].(map[string]any)["status"])
+	assert.True(t, procstate.GroupAlive(pid))
+
+	stopped := s.call(t, "process_stop", map[string]any{"name": "web"})
+	assert.Equal(t, "exited", stopped["status"])
+	assert.Equal(t, "SIGTERM", stopped["signal"])
+	assert.False(t, procstate.GroupAlive(pid), "the stop left members of the process group running")
+
+	require.NoError(t, s.stdin.Close())
+	assert.Equal(t, 0, s.wait(t))
+	assertOnlyJSONRPC(t, s.stdout.String())
+	assert.Contains(t, s.stderr.String(), "stdin closed; stopping processes")
+}
+
+// TestShutdownStopsChildren: however the server is asked to exit, it stops
+// every child and everything they spawned first, then exits 0.
+func TestShutdownStopsChildren(t *testing.T) {
+	tests := []struct {
+		name string
+		stop func(s *serverProc) error
+	}{
+		{"stdin EOF", func(s *serverProc) error { return s.stdin.Close() }},
+		{"SIGTERM", func(s *serverProc) error { return s.cmd.Process.Signal(syscall.SIGTERM) }},
+		{"SIGINT", func(s *serverProc) error { return s.cmd.Process.Signal(syscall.SIGINT) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startServer(t)
+			var pgids []int
+			for _, args := range []map[string]any{
+				{"argv": []string{"sleep", "60"}},
+				{"command": "sleep 60 & sleep 60 & wait"},
+				{"command": "trap '' TERM; sleep 60"}, // needs the SIGKILL after the grace
+			} {
+				pgids = append(pgids, int(s.call(t, "process_start", args)["pid"].(float64)))
+			}
+			require.NoError(t, tt.stop(s))
+			assert.Equal(t, 0, s.wait(t))
+			for _, pgid := range pgids {
+				assert.False(t, procstate.GroupAlive(pgid), "group %d outlived the server", pgid)
+			}
+			assert.Contains(t, s.stderr.String(), "all processes stopped")
+		})
+	}
+}
+
+func TestFlags(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		code       int
+		wantOut    string
+		wantErr    string
+		stdoutNone bool
+	}{
+		{name: "version", args: []string{"--version"}, code: 0, wantOut: "brummer-mcp "},
+		{name: "help", args: []string{"--help"}, code: 0, wantErr: "--max-procs", stdoutNone: true},
+		{name: "unknown flag", args: []string{"--nope"}, code: 2, wantErr: "flag provided but not defined: -nope", stdoutNone: true},
+		{name: "bad max-procs", args: []string{"--max-procs", "0"}, code: 2, wantErr: "--max-procs must be at least 1, got 0", stdoutNone: true},
+		{name: "bad log level", args: []string{"--log-level", "loud"}, code: 2, wantErr: `--log-level must be debug, info, warn or error, got "loud"`, stdoutNone: true},
+		{name: "stray argument", args: []string{"serve"}, code: 2, wantErr: `unexpected argument "serve"`, stdoutNone: true},
+		{name: "missing cwd", args: []string{"--cwd", "/nonexistent"}, code: 1, wantErr: "is not a directory", stdoutNone: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(tt.args, strings.NewReader(""), &stdout, &stderr)
+			assert.Equal(t, tt.code, code, stderr.String())
+			assert.Contains(t, stdout.String(), tt.wantOut)
+			assert.Contains(t, stderr.String(), tt.wantErr)
+			assert.Equal(t, tt.stdoutNone, stdout.Len() == 0)
+		})
+	}
+}

@@ -1,0 +1,154 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/rs/zerolog"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/brummer-mcp/brummer-mcp/procstate"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// harness is a real MCP server with a real supervisor, driven by mcp-go's
+// in-process client pinned to the protocol real clients speak.
+type harness struct {
+	t       *testing.T
+	sup     *procstate.Supervisor
+	client  *client.Client
+	schemas map[string]*jsonschema.Schema // output schema per tool
+}
+
+func newHarness(t *testing.T, cfg procstate.Config) *harness {
+	t.Helper()
+	if cfg.Dir == "" {
+		cfg.Dir = t.TempDir()
+	}
+	sup, err := procstate.New(cfg, zerolog.Nop())
+	require.NoError(t, err)
+	srv := NewServer(sup, "test", zerolog.Nop())
+	c, err := client.NewInProcessClientWithOptions(srv, client.WithProtocolVersion(mcp.LATEST_LEGACY_PROTOCOL_VERSION))
+	require.NoError(t, err)
+	ctx := context.Background()
+	require.NoError(t, c.Start(ctx))
+	init, err := c.Initialize(ctx, mcp.InitializeRequest{Params: mcp.InitializeParams{
+		ProtocolVersion: mcp.LATEST_LEGACY_PROTOCOL_VERSION,
+		ClientInfo:      mcp.Implementation{Name: "tools-test", Version: "1"},
+	}})
+	require.NoError(t, err)
+	require.Equal(t, mcp.LATEST_LEGACY_PROTOCOL_VERSION, init.ProtocolVersion)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		require.NoError(t, sup.Close(ctx))
+		c.Close()
+	})
+
+	h := &harness{t: t, sup: sup, client: c, schemas: map[string]*jsonschema.Schema{}}
+	list, err := c.ListTools(ctx, mcp.ListToolsRequest{})
+	require.NoError(t, err)
+	compiler := jsonschema.NewCompiler()
+	for _, tool := range list.Tools {
+		raw, err := json.Marshal(tool.OutputSchema)
+		require.NoError(t, err)
+		doc, err := jsonschema.UnmarshalJSON(strings.NewReader(string(raw)))
+		require.NoError(t, err)
+		url := "mem://" + tool.Name + ".json"
+		require.NoError(t, compiler.AddResource(url, doc))
+		h.schemas[tool.Name], err = compiler.Compile(url)
+		require.NoError(t, err)
+	}
+	return h
+}
+
+// call invokes a tool with arguments given as JSON. Successful results are
+// checked against the tool's output schema.
+func (h *harness) call(tool string, argsJSON string) *mcp.CallToolResult {
+	h.t.Helper()
+	var args any
+	if argsJSON != "" {
+		require.NoError(h.t, json.Unmarshal([]byte(argsJSON), &args), "test args: %s", argsJSON)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := h.client.CallTool(ctx, mcp.CallToolRequest{Params: mcp.CallToolParams{Name: tool, Arguments: args}})
+	require.NoError(h.t, err, "%s %s: a protocol error where a tool result was due", tool, argsJSON)
+	if !res.IsError {
+		require.NotNil(h.t, res.StructuredContent, "%s: success without structuredContent", tool)
+		raw, err := json.Marshal(res.StructuredContent)
+		require.NoError(h.t, err)
+		doc, err := jsonschema.UnmarshalJSON(strings.NewReader(string(raw)))
+		require.NoError(h.t, err)
+		require.NoError(h.t, h.schemas[tool].Validate(doc), "%s result does not match its output schema: %s", tool, raw)
+	}
+	return res
+}
+
+// ok calls a tool that must succeed and decodes its structured content.
+func ok[T any](h *harness, tool, argsJSON string) (T, string) {
+	h.t.Helper()
+	res := h.call(tool, argsJSON)
+	require.False(h.t, res.IsError, "%s %s: %s", tool, argsJSON, text(res))
+	var out T
+	raw, err := json.Marshal(res.StructuredContent)
+	require.NoError(h.t, err)
+	require.NoError(h.t, json.Unmarshal(raw, &out))
+	return out, text(res)
+}
+
+func text(res *mcp.CallToolResult) string {
+	var b strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := mcp.AsTextContent(c); ok {
+			b.WriteString(tc.Text)
+		}
+	}
+	return b.String()
+}
+
+// waitDone waits until the named process has exited and its output is in.
+func (h *harness) waitDone(name string) {
+	h.t.Helper()
+	p := h.sup.Get(name)
+	require.NotNil(h.t, p, "process %q", name)
+	select {
+	case <-p.Done():
+	case <-time.After(20 * time.Second):
+		h.t.Fatalf("process %q did not exit", name)
+	}
+}
+
+// waitLines waits until the named process has at least n lines of output.
+func (h *harness) waitLines(name string, n uint64) {
+	h.t.Helper()
+	p := h.sup.Get(name)
+	require.NotNil(h.t, p, "process %q", name)
+	deadline := time.After(20 * time.Second)
+	for {
+		last := p.Log().Stats().LastSeq
+		if last >= n {
+			return
+		}
+		ch, done := p.Log().Wait(last)
+		select {
+		case <-ch:
+			done()
+		case <-deadline:
+			done()
+			h.t.Fatalf("process %q has %d lines, want %d", name, last, n)
+		}
+	}
+}
+
+func listToolsRequest() mcp.ListToolsRequest { return mcp.ListToolsRequest{} }

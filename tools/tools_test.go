@@ -1,0 +1,269 @@
+package tools
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/brummer-mcp/brummer-mcp/procstate"
+)
+
+func TestToolDefinitions(t *testing.T) {
+	h := newHarness(t, procstate.Config{})
+	list, err := h.client.ListTools(t.Context(), listToolsRequest())
+	require.NoError(t, err)
+	var names []string
+	for _, tool := range list.Tools {
+		names = append(names, tool.Name)
+		assert.NotEmpty(t, tool.Title, tool.Name)
+		assert.Greater(t, len(tool.Description), 100, tool.Name)
+		a := tool.Annotations
+		if assert.NotNil(t, a.ReadOnlyHint, tool.Name) && assert.NotNil(t, a.DestructiveHint, tool.Name) &&
+			assert.NotNil(t, a.IdempotentHint, tool.Name) && assert.NotNil(t, a.OpenWorldHint, tool.Name) {
+			assert.Equal(t, tool.Name == "process_list" || tool.Name == "process_logs", *a.ReadOnlyHint, tool.Name)
+		}
+		assert.Equal(t, "object", tool.OutputSchema.Type, tool.Name)
+		assert.NotEmpty(t, tool.OutputSchema.Properties, tool.Name)
+	}
+	assert.ElementsMatch(t, []string{"process_start", "process_list", "process_stop", "process_logs"}, names)
+}
+
+// TestBadInputs: every mistake a model can make is a tool error that names
+// the argument and the rule, and leaves the server and the other processes
+// as they were.
+func TestBadInputs(t *testing.T) {
+	h := newHarness(t, procstate.Config{})
+	ok[processInfo](h, "process_start", `{"name":"keeper","argv":["sleep","60"]}`)
+	ok[processInfo](h, "process_start", `{"name":"done","command":"echo hi"}`)
+	h.waitDone("done")
+
+	tests := []struct {
+		name string
+		tool string
+		args string
+		want string
+	}{
+		{"start: neither command nor argv", "process_start", `{}`, `pass "command"`},
+		{"start: both", "process_start", `{"command":"ls","argv":["ls"]}`, "not both"},
+		{"start: blank command", "process_start", `{"command":"   "}`, `"command" is blank`},
+		{"start: empty argv", "process_start", `{"argv":[]}`, `pass "command"`},
+		{"start: empty program", "process_start", `{"argv":[""]}`, `"argv"[0], the program, is empty`},
+		{"start: argv not strings", "process_start", `{"argv":[1,2]}`, `"argv" must be an array of strings`},
+		{"start: command not string", "process_start", `{"command":42}`, `"command" must be a string, got number`},
+		{"start: NUL in argv", "process_start", `{"argv":["ls","a\u0000b"]}`, `"argv"[1] contains a NUL byte`},
+		{"start: NUL in command", "process_start", `{"command":"ls\u0000"}`, `"command" contains a NUL byte`},
+		{"start: name with slash", "process_start", `{"name":"a/b","command":"true"}`, `"name" "a/b" must match`},
+		{"start: name with dots", "process_start", `{"name":"..","command":"true"}`, `"name" ".." must match`},
+		{"start: name with space", "process_start", `{"name":"my app","command":"true"}`, `"name" "my app" must match`},
+		{"start: name too long", "process_start", `{"name":"` + strings.Repeat("a", 65) + `","command":"true"}`, `"name"`},
+		{"start: name in use", "process_start", `{"name":"keeper","command":"true"}`, `name "keeper" is in use by a running process`},
+		{"start: cwd missing", "process_start", `{"command":"true","cwd":"/nonexistent/dir"}`, `"cwd" "/nonexistent/dir" is not usable: "/nonexistent/dir" does not exist`},
+		{"start: cwd is a file", "process_start", `{"command":"true","cwd":"/etc/hostname"}`, `is not a directory`},
+		{"start: env key with =", "process_start", `{"command":"true","env":{"A=B":"c"}}`, `"env" key "A=B" is invalid`},
+		{"start: env empty key", "process_start", `{"command":"true","env":{"":"c"}}`, `"env" key "" is invalid`},
+		{"start: env value not string", "process_start", `{"command":"true","env":{"A":1}}`, `"env" must be an object of string values`},
+		{"start: env NUL value", "process_start", `{"command":"true","env":{"A":"x\u0000"}}`, `"env" value of "A" contains a NUL byte`},
+		{"start: unknown argument", "process_start", `{"command":"true","shell":"bash"}`, `unknown argument "shell" (allowed: argv, command, cwd, env, name)`},
+		{"start: program not found", "process_start", `{"name":"ghost","argv":["no-such-program-xyz"]}`, `cannot start "ghost": program "no-such-program-xyz" not found in PATH; it is listed with status failed`},
+		{"start: huge command", "process_start", `{"command":"` + strings.Repeat("x", maxCommandBytes+1) + `"}`, `"command" is 65537 bytes; the limit is 65536`},
+		{"list: bad status", "process_list", `{"status":"zombie"}`, `"status" must be one of all, running, exited, got "zombie"`},
+		{"list: status not string", "process_list", `{"status":1}`, `"status" must be a string`},
+		{"stop: missing name", "process_stop", `{}`, `"name" is required`},
+		{"stop: unknown name", "process_stop", `{"name":"web"}`, `unknown process "web" (known: done, ghost, keeper)`},
+		{"stop: bad signal", "process_stop", `{"name":"keeper","signal":"SIGFOO"}`, `"signal" must be one of TERM, INT, HUP, QUIT, KILL, USR1, USR2, got "SIGFOO"`},
+		{"stop: negative timeout", "process_stop", `{"name":"keeper","timeout_ms":-1}`, `"timeout_ms" must be 0..60000, got -1`},
+		{"stop: huge timeout", "process_stop", `{"name":"keeper","timeout_ms":60001}`, `"timeout_ms" must be 0..60000, got 60001`},
+		{"stop: fractional timeout", "process_stop", `{"name":"keeper","timeout_ms":1.5}`, `"timeout_ms" must be an integer, got number 1.5`},
+		{"stop: timeout overflow", "process_stop", `{"name":"keeper","timeout_ms":1e30}`, `"timeout_ms" must be an integer`},
+		{"logs: missing name", "process_logs", `{}`, `"name" is required`},
+		{"logs: unknown name", "process_logs", `{"name":"nope"}`, `unknown process "nope" (known:`},
+		{"logs: invalid regex", "process_logs", `{"name":"done","grep":"(unclosed"}`, "\"grep\" \"(unclosed\" is not a valid RE2 regular expression: missing closing ): `(unclosed`"},
+		{"logs: huge regex", "process_logs", `{"name":"done","grep":"` + strings.Repeat("a", maxGrepBytes+1) + `"}`, `"grep" is 1025 bytes; the limit is 1024`},
+		{"logs: negative tail", "process_logs", `{"name":"done","tail":-1}`, `"tail" must be 0..5000, got -1`},
+		{"logs: huge tail", "process_logs", `{"name":"done","tail":5001}`, `"tail" must be 0..5000, got 5001`},
+		{"logs: zero limit", "process_logs", `{"name":"done","limit":0}`, `"limit" must be 1..5000, got 0`},
+		{"logs: negative since", "process_logs", `{"name":"done","since":-5}`, `"since" must be a non-negative integer, got number -5`},
+		{"logs: since and tail", "process_logs", `{"name":"done","since":0,"tail":5}`, `pass either "since"`},
+		{"logs: bad stream", "process_logs", `{"name":"done","stream":"stdin"}`, `"stream" must be one of all, stdout, stderr, got "stdin"`},
+		{"logs: cursor from the future", "process_logs", `{"name":"done","since":999}`, `"since" 999 is past the newest line of "done" (1)`},
+		{"logs: since as string", "process_logs", `{"name":"done","since":"5"}`, `"since" must be a non-negative integer, got string`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := h.call(tt.tool, tt.args)
+			assert.True(t, res.IsError, "want a tool error, got %s", text(res))
+			assert.Contains(t, text(res), tt.want)
+			// The server is unaffected: it serves, and the live process lives.
+			list, _ := ok[listResult](h, "process_list", `{"status":"running"}`)
+			require.Len(t, list.Processes, 1)
+			assert.Equal(t, "keeper", list.Processes[0].Name)
+		})
+	}
+}
+
+func TestStartListLogsStop(t *testing.T) {
+	h := newHarness(t, procstate.Config{})
+	info, txt := ok[processInfo](h, "process_start", `{"name":"web","command":"for i in $(seq 1 5); do echo line $i; done; echo warn >&2; exec sleep 60"}`)
+	assert.Equal(t, "web", info.Name)
+	assert.Equal(t, "running", info.Status)
+	assert.Positive(t, info.Pid)
+	assert.Contains(t, txt, fmt.Sprintf("started web (pid %d)", info.Pid))
+	h.waitLines("web", 6)
+
+	list, txt := ok[listResult](h, "process_list", ``)
+	require.Len(t, list.Processes, 1)
+	assert.Equal(t, "running", list.Processes[0].Status)
+	assert.Equal(t, uint64(6), list.Processes[0].Log.LastSeq)
+	assert.Positive(t, list.Version)
+	assert.Contains(t, txt, "web running pid=")
+
+	// Lines of one stream keep their order; the two pipes are read
+	// concurrently, so stderr may land anywhere between them.
+	logs, txt := ok[logsResult](h, "process_logs", `{"name":"web","stream":"stdout"}`)
+	assert.Equal(t, []string{"line 1", "line 2", "line 3", "line 4", "line 5"}, texts(logs.Lines))
+	assert.Equal(t, "stdout", logs.Lines[0].Stream)
+	assert.Equal(t, uint64(6), logs.NextSince)
+	assert.Contains(t, txt, "line 1\nline 2\nline 3\nline 4\nline 5\n[next_since=")
+	logs, txt = ok[logsResult](h, "process_logs", `{"name":"web","stream":"stderr"}`)
+	require.Len(t, logs.Lines, 1)
+	assert.Equal(t, logLine{Seq: logs.Lines[0].Seq, TS: logs.Lines[0].TS, Stream: "stderr", Text: "warn"}, logs.Lines[0])
+	assert.Equal(t, "[stderr] warn\n[next_since=6 status=running]", txt)
+	logs, _ = ok[logsResult](h, "process_logs", `{"name":"web"}`)
+	assert.Len(t, logs.Lines, 6)
+
+	stopped, txt := ok[stopResult](h, "process_stop", `{"name":"web"}`)
+	assert.Equal(t, "exited", stopped.Status)
+	assert.Equal(t, "SIGTERM", stopped.Signal)
+	assert.Nil(t, stopped.ExitCode)
+	assert.False(t, stopped.Killed)
+	assert.Contains(t, txt, "stopped web: killed by SIGTERM")
+
+	again, txt := ok[stopResult](h, "process_stop", `{"name":"web"}`)
+	assert.True(t, again.AlreadyStopped)
+	assert.Equal(t, "web was already stopped (killed by SIGTERM)", txt)
+
+	// Exited processes stay listed with their logs.
+	list, _ = ok[listResult](h, "process_list", `{"status":"exited"}`)
+	require.Len(t, list.Processes, 1)
+	logs, _ = ok[logsResult](h, "process_logs", `{"name":"web","grep":"^line [24]$"}`)
+	assert.Equal(t, []string{"line 2", "line 4"}, texts(logs.Lines))
+	assert.Equal(t, "exited", logs.Status)
+}
+
+func TestLogsPaging(t *testing.T) {
+	h := newHarness(t, procstate.Config{})
+	ok[processInfo](h, "process_start", `{"name":"gen","command":"seq 1 300; echo err1 >&2; echo err2 >&2"}`)
+	h.waitDone("gen")
+
+	cursor, txt := ok[logsResult](h, "process_logs", `{"name":"gen","tail":0}`)
+	assert.Empty(t, cursor.Lines)
+	assert.Equal(t, uint64(302), cursor.NextSince)
+	assert.Equal(t, "[next_since=302 status=exited]", txt)
+
+	// Page from the start with since=0 and limit=100: no gaps, no repeats.
+	var seen []string
+	since := uint64(0)
+	for pages := 0; ; pages++ {
+		require.Less(t, pages, 10, "paging does not end")
+		page, _ := ok[logsResult](h, "process_logs", fmt.Sprintf(`{"name":"gen","since":%d,"limit":100}`, since))
+		seen = append(seen, texts(page.Lines)...)
+		since = page.NextSince
+		if !page.More {
+			break
+		}
+	}
+	require.Len(t, seen, 302)
+	assert.Equal(t, "1", seen[0])
+	assert.Equal(t, "300", seen[299])
+	assert.Equal(t, uint64(302), since)
+
+	tests := []struct {
+		name string
+		args string
+		want []string
+		more bool
+	}{
+		{"tail", `{"name":"gen","tail":3}`, []string{"300", "err1", "err2"}, false},
+		{"tail with limit", `{"name":"gen","tail":3,"limit":2}`, []string{"300", "err1"}, true},
+		{"stderr", `{"name":"gen","stream":"stderr"}`, []string{"err1", "err2"}, false},
+		{"stdout tail", `{"name":"gen","stream":"stdout","tail":2}`, []string{"299", "300"}, false},
+		{"grep", `{"name":"gen","grep":"^29[0-9]$","tail":3}`, []string{"297", "298", "299"}, false},
+		{"grep since", `{"name":"gen","grep":"^1[0-9]$","since":12}`, []string{"13", "14", "15", "16", "17", "18", "19"}, false},
+		{"since at end", `{"name":"gen","since":302}`, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			page, _ := ok[logsResult](h, "process_logs", tt.args)
+			assert.Equal(t, tt.want, texts(page.Lines))
+			assert.Equal(t, tt.more, page.More)
+		})
+	}
+}
+
+func TestLogsMissed(t *testing.T) {
+	h := newHarness(t, procstate.Config{LogLines: 50})
+	ok[processInfo](h, "process_start", `{"name":"gen","argv":["seq","1","120"]}`)
+	h.waitDone("gen")
+	page, txt := ok[logsResult](h, "process_logs", `{"name":"gen","since":10,"limit":5}`)
+	assert.Equal(t, uint64(60), page.Missed)
+	assert.Equal(t, []string{"71", "72", "73", "74", "75"}, texts(page.Lines))
+	assert.Contains(t, txt, "[next_since=75 missed=60 more=true status=exited]")
+	list, _ := ok[listResult](h, "process_list", ``)
+	assert.Equal(t, logCounter{Lines: 50, Bytes: 29*2 + 21*3, Dropped: 70, LastSeq: 120}, list.Processes[0].Log)
+}
+
+func TestStartRules(t *testing.T) {
+	h := newHarness(t, procstate.Config{MaxProcs: 2})
+	info, _ := ok[processInfo](h, "process_start", `{"argv":["sleep","60"]}`)
+	assert.Equal(t, "sleep", info.Name)
+	info, _ = ok[processInfo](h, "process_start", `{"command":"PORT=1 exec sleep 60"}`)
+	assert.Equal(t, "sleep-2", info.Name)
+	assert.Equal(t, "PORT=1 exec sleep 60", info.Command)
+
+	res := h.call("process_start", `{"argv":["sleep","60"]}`)
+	assert.True(t, res.IsError)
+	assert.Contains(t, text(res), "process limit reached: 2 live processes (limit 2)")
+
+	ok[stopResult](h, "process_stop", `{"name":"sleep","signal":"KILL"}`)
+	// The name of an exited process can be reused; it counts as a restart.
+	info, _ = ok[processInfo](h, "process_start", `{"name":"sleep","command":"echo $GREETING; pwd","env":{"GREETING":"hello"},"cwd":"."}`)
+	assert.Equal(t, 1, info.Restarts)
+	h.waitDone("sleep")
+	logs, _ := ok[logsResult](h, "process_logs", `{"name":"sleep"}`)
+	assert.Equal(t, []string{"hello", h.sup.Config().Dir}, texts(logs.Lines))
+
+	// A program that does not exist stays listed as failed, with the reason.
+	res = h.call("process_start", `{"name":"ghost","argv":["./missing-binary"]}`)
+	assert.True(t, res.IsError)
+	list, txt := ok[listResult](h, "process_list", `{"status":"exited"}`)
+	names := map[string]processInfo{}
+	for _, p := range list.Processes {
+		names[p.Name] = p
+	}
+	assert.Equal(t, "failed", names["ghost"].Status)
+	assert.Contains(t, names["ghost"].Error, `program "./missing-binary": no such file`)
+	assert.Contains(t, txt, "ghost failed")
+}
+
+func TestStopEscalates(t *testing.T) {
+	h := newHarness(t, procstate.Config{})
+	// The shell and its children ignore SIGTERM (an ignored signal is
+	// inherited across exec), so only SIGKILL ends them.
+	ok[processInfo](h, "process_start", `{"name":"stubborn","command":"trap '' TERM; echo ready; sleep 60; sleep 60"}`)
+	h.waitLines("stubborn", 1)
+	out, txt := ok[stopResult](h, "process_stop", `{"name":"stubborn","timeout_ms":200}`)
+	assert.True(t, out.Killed)
+	assert.Equal(t, "SIGKILL", out.Signal)
+	assert.Contains(t, txt, "was killed")
+}
+
+func texts(lines []logLine) []string {
+	var out []string
+	for _, l := range lines {
+		out = append(out, l.Text)
+	}
+	return out
+}
