@@ -96,9 +96,20 @@ func (p *Process) wait(cmd *exec.Cmd, pipes [2]*os.File, readersDone <-chan stru
 
 // stop runs or joins the stop sequence and waits for it, or for ctx.
 func (p *Process) stop(ctx context.Context, sig syscall.Signal, grace time.Duration) (StopResult, error) {
-	// A process being spawned holds p.mu; after that it is running or failed.
+	// A registered process is spawned right after; wait for the outcome
+	// (running or failed) rather than signal a group that does not exist yet.
 	p.mu.Lock()
 	rec := p.rec.Load()
+	for rec.Status == StatusStarting {
+		p.mu.Unlock()
+		select {
+		case <-rec.Changed():
+		case <-ctx.Done():
+			return StopResult{Process: p, Record: p.Record()}, ctx.Err()
+		}
+		p.mu.Lock()
+		rec = p.rec.Load()
+	}
 	if !rec.Status.Live() {
 		p.mu.Unlock()
 		p.killLeftovers()
