@@ -131,6 +131,7 @@ func logsTool() mcp.Tool {
 		Name:  "process_logs",
 		Title: "Read process output",
 		Description: "Read a process's captured stdout and stderr lines. Every line has a sequence number (seq). " +
+			"Within one stream the order is exact; between stdout and stderr it is the order the two pipes were read in, which can differ from the order they were written. " +
 			"Without `since`: the last `tail` lines (default 100, 0..5000; tail=0 returns no lines, only the cursor). " +
 			"With `since` (a cursor): the lines after it, oldest first. Pass the returned `next_since` back as `since` to read only new output; " +
 			"`more` means lines remain after this page, `missed` counts lines evicted from memory before you read them. " +

@@ -24,13 +24,13 @@ func TestMain(m *testing.M) {
 // harness is a real MCP server with a real supervisor, driven by mcp-go's
 // in-process client pinned to the protocol real clients speak.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	sup     *procstate.Supervisor
 	client  *client.Client
 	schemas map[string]*jsonschema.Schema // output schema per tool
 }
 
-func newHarness(t *testing.T, cfg procstate.Config) *harness {
+func newHarness(t testing.TB, cfg procstate.Config) *harness {
 	t.Helper()
 	if cfg.Dir == "" {
 		cfg.Dir = t.TempDir()

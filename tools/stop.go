@@ -63,7 +63,7 @@ func stopTool() mcp.Tool {
 	out := processSchema()
 	props := out["properties"].(obj)
 	props["already_stopped"] = obj{"type": "boolean", "description": "The process had already exited; nothing was signalled."}
-	props["killed"] = obj{"type": "boolean", "description": "The grace period ran out and the group was SIGKILLed."}
+	props["killed"] = obj{"type": "boolean", "description": "The grace period ran out with members of the process group still running, so the group was sent SIGKILL."}
 	return mcp.Tool{
 		Name:  "process_stop",
 		Title: "Stop a process",
@@ -111,9 +111,12 @@ func stopText(out stopResult) string {
 	if out.AlreadyStopped {
 		return fmt.Sprintf("%s was already stopped (%s)", out.Name, outcome(out.processInfo))
 	}
-	text := fmt.Sprintf("stopped %s: %s after %s", out.Name, outcome(out.processInfo), durationText(out.UptimeMs))
-	if out.Killed {
+	text := fmt.Sprintf("stopped %s (ran %s): %s", out.Name, durationText(out.UptimeMs), outcome(out.processInfo))
+	switch {
+	case out.Killed && out.Signal == "SIGKILL":
 		text += "; it did not exit within the grace period and was killed"
+	case out.Killed:
+		text += "; the grace period ran out, so its process group was also sent SIGKILL"
 	}
 	return text
 }

@@ -139,7 +139,7 @@ func TestStartListLogsStop(t *testing.T) {
 	assert.Equal(t, "SIGTERM", stopped.Signal)
 	assert.Nil(t, stopped.ExitCode)
 	assert.False(t, stopped.Killed)
-	assert.Contains(t, txt, "stopped web: killed by SIGTERM")
+	assert.Regexp(t, `^stopped web \(ran [0-9.]+m?s\): killed by SIGTERM$`, txt)
 
 	again, txt := ok[stopResult](h, "process_stop", `{"name":"web"}`)
 	assert.True(t, again.AlreadyStopped)

@@ -146,7 +146,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	default:
 		log.Info().Msg("stdin closed; stopping processes")
 	}
-	stop() // a second signal now kills us outright; children still die (process groups, Pdeathsig)
+	stop()
 
 	// Stop every child: SIGTERM, grace, SIGKILL. A second signal cuts the
 	// grace short.

@@ -1,0 +1,68 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/brummer-mcp/brummer-mcp/procstate"
+)
+
+// BenchmarkToolCall measures tool calls through mcp-go's in-process client
+// (JSON encoding both ways, no transport), idle and while a child floods
+// stdout with 100-byte lines as fast as the pipe takes them. Compare each
+// call with ping in the same run: the reader side must not slow down
+// during the flood.
+func BenchmarkToolCall(b *testing.B) {
+	for _, load := range []string{"idle", "flood"} {
+		b.Run(load, func(b *testing.B) {
+			h := newHarness(b, procstate.Config{})
+			for i := range 10 {
+				mustStart(b, h, fmt.Sprintf(`{"name":"p%d","command":"seq 1 200; exec sleep 600"}`, i))
+			}
+			if load == "flood" {
+				mustStart(b, h, `{"name":"flood","command":"exec yes 0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"}`)
+			}
+			calls := []struct {
+				name string
+				do   func(ctx context.Context) error
+			}{
+				{"ping", func(ctx context.Context) error { return h.client.Ping(ctx) }},
+				{"list", callTool(h, "process_list", nil)},
+				{"logs100", callTool(h, "process_logs", map[string]any{"name": "p0", "tail": 100})},
+			}
+			for _, c := range calls {
+				b.Run(c.name, func(b *testing.B) {
+					ctx := context.Background()
+					b.ReportAllocs()
+					for b.Loop() {
+						if err := c.do(ctx); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+func callTool(h *harness, name string, args map[string]any) func(context.Context) error {
+	return func(ctx context.Context) error {
+		res, err := h.client.CallTool(ctx, mcp.CallToolRequest{Params: mcp.CallToolParams{Name: name, Arguments: args}})
+		if err == nil && res.IsError {
+			err = fmt.Errorf("%s: %s", name, text(res))
+		}
+		return err
+	}
+}
+
+func mustStart(b *testing.B, h *harness, args string) {
+	b.Helper()
+	var m map[string]any
+	require.NoError(b, json.Unmarshal([]byte(args), &m))
+	require.NoError(b, callTool(h, "process_start", m)(context.Background()))
+}
