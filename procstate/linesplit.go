@@ -40,7 +40,7 @@ func SplitLines(data []byte, atEOF bool, emit func(line []byte, split bool)) (co
 			consumed += i + 1
 			continue
 		}
-		if len(rest) >= MaxLineBytes {
+		if len(rest) > MaxLineBytes {
 			cut := runeCut(rest[:MaxLineBytes])
 			emitValid(rest[:cut], true, emit)
 			consumed += cut
@@ -62,6 +62,12 @@ func SplitLines(data []byte, atEOF bool, emit func(line []byte, split bool)) (co
 func emitValid(line []byte, split bool, emit func([]byte, bool)) {
 	if !utf8.Valid(line) {
 		line = bytes.ToValidUTF8(line, replacementChar)
+		// A replacement may be longer than the bytes it replaces: cut again.
+		for len(line) > MaxLineBytes {
+			cut := runeCut(line[:MaxLineBytes])
+			emit(line[:cut], true)
+			line = line[cut:]
+		}
 	}
 	emit(line, split)
 }
