@@ -69,6 +69,7 @@ func (p *Process) update(fn func(r *Record)) *Record {
 // printed before the exit is missing when the exit is seen.
 func (p *Process) wait(cmd *exec.Cmd, pipes [2]*os.File, readersDone <-chan struct{}, waitDelay time.Duration) {
 	err := cmd.Wait()
+	p.sup.reap.waited(cmd.Process.Pid, p)
 	close(p.exited)
 
 	drain := time.NewTimer(waitDelay)
@@ -153,7 +154,19 @@ func (p *Process) stopSequence(pgid int, sig syscall.Signal, grace time.Duration
 		log.Warn().Err(err).Msg("kill group")
 	}
 	<-p.done
+	// SIGKILL is delivered asynchronously: the leader is gone, but the rest
+	// of the group may still be running for a moment. Wait for it (bounded)
+	// so that a restart finds the ports and files of the old group free.
+	killDeadline := time.NewTimer(killWait)
+	defer killDeadline.Stop()
+	if !p.awaitGroup(pgid, killDeadline.C) {
+		log.Warn().Msg("process group still running after SIGKILL")
+	}
 }
+
+// killWait bounds how long a stop waits for the group to vanish after
+// SIGKILL; only a process stuck in the kernel takes that long.
+const killWait = 2 * time.Second
 
 // awaitGroup waits until the leader has exited and no member of its group
 // is left running, and reports whether that happened before deadline. There

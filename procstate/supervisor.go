@@ -42,6 +42,11 @@ type Config struct {
 	// StopGrace is the grace period Close gives every process between
 	// SIGTERM and SIGKILL; default 5s.
 	StopGrace time.Duration
+	// Subreaper makes this process a child subreaper (Linux only), so that
+	// descendants orphaned by a child's exit are reparented to it: it reaps
+	// them (no zombies) and Close kills those that left their process group.
+	// It changes process-wide state; a server sets it, a library user may not.
+	Subreaper bool
 }
 
 // Defaults for Config.
@@ -100,7 +105,8 @@ type Supervisor struct {
 	live   int
 	closed bool
 
-	wg sync.WaitGroup // waiters, pipe readers and stop sequences
+	wg   sync.WaitGroup // waiters, pipe readers and stop sequences
+	reap *reaper        // tracks direct children; reaps orphaned descendants
 }
 
 // New returns a supervisor with cfg's limits.
@@ -110,6 +116,7 @@ func New(cfg Config, log zerolog.Logger) (*Supervisor, error) {
 		return nil, err
 	}
 	s := &Supervisor{cfg: cfg, log: log.With().Str("component", "procstate").Logger()}
+	s.reap = newReaper(cfg.Subreaper, s.log)
 	s.idx.Store(&index{byName: map[string]*Process{}})
 	return s, nil
 }
@@ -355,7 +362,12 @@ func (s *Supervisor) spawn(p *Process, argv []string, cwd string, env []string) 
 	}
 
 	p.mu.Lock()
-	err = cmd.Start()
+	err = s.reap.spawn(p, func() (int, error) {
+		if err := cmd.Start(); err != nil {
+			return 0, err
+		}
+		return cmd.Process.Pid, nil
+	})
 	closeAll(writers[:])
 	if err != nil {
 		p.mu.Unlock()
@@ -515,5 +527,9 @@ func (s *Supervisor) Close(ctx context.Context) error {
 		}
 	}
 	s.wg.Wait()
+	// Descendants that left their process group (setsid) were reparented to
+	// us when their parent died: nothing else would stop them.
+	s.reap.killOrphans(2 * time.Second)
+	s.reap.close()
 	return err
 }

@@ -120,6 +120,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		LogLines:  o.logLines,
 		LogBytes:  o.logBytes,
 		StopGrace: o.stopGrace,
+		Subreaper: true,
 	}, log)
 	if err != nil {
 		log.Error().Err(err).Msg("start")

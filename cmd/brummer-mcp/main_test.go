@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -253,4 +254,47 @@ func TestFlags(t *testing.T) {
 			assert.Equal(t, tt.stdoutNone, stdout.Len() == 0)
 		})
 	}
+}
+
+// readLine waits for the first output line of a process and returns it.
+func (s *serverProc) readLine(t *testing.T, name string) string {
+	t.Helper()
+	var line string
+	require.Eventually(t, func() bool {
+		page := s.call(t, "process_logs", map[string]any{"name": name, "since": 0, "limit": 1})
+		lines := page["lines"].([]any)
+		if len(lines) > 0 {
+			line = lines[0].(map[string]any)["text"].(string)
+		}
+		return line != ""
+	}, 10*time.Second, 5*time.Millisecond)
+	return line
+}
+
+func procExists(pid int) bool {
+	_, err := os.Stat(fmt.Sprintf("/proc/%d", pid))
+	return err == nil
+}
+
+// TestNoZombiesNoEscapees: the server is a child subreaper. A grandchild
+// orphaned by a stop is reaped by the server, not left a zombie; a
+// grandchild that left the process group (setsid) is killed at shutdown.
+func TestNoZombiesNoEscapees(t *testing.T) {
+	s := startServer(t)
+	s.call(t, "process_start", map[string]any{"name": "orphaner", "command": "sleep 60 & echo $!; wait"})
+	orphan, err := strconv.Atoi(s.readLine(t, "orphaner"))
+	require.NoError(t, err)
+	s.call(t, "process_start", map[string]any{"name": "escaper", "command": "setsid sh -c 'echo $$; exec sleep 60' & wait"})
+	escapee, err := strconv.Atoi(s.readLine(t, "escaper"))
+	require.NoError(t, err)
+
+	s.call(t, "process_stop", map[string]any{"name": "orphaner"})
+	assert.Eventually(t, func() bool { return !procExists(orphan) }, 5*time.Second, 5*time.Millisecond,
+		"grandchild %d is still there (a zombie?) after its group was stopped", orphan)
+
+	s.call(t, "process_stop", map[string]any{"name": "escaper"})
+	assert.True(t, procExists(escapee), "the setsid grandchild is out of the group: a stop does not reach it")
+	require.NoError(t, s.stdin.Close())
+	assert.Equal(t, 0, s.wait(t))
+	assert.False(t, procExists(escapee), "setsid grandchild %d outlived the server", escapee)
 }

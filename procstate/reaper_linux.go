@@ -1,0 +1,146 @@
+package procstate
+
+import (
+	"errors"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/sys/unix"
+)
+
+// reaper makes the server a child subreaper (Linux): descendants orphaned
+// by a child's exit are reparented to us instead of to init. It reaps them
+// as they die, so no zombie lingers, and lets Close find and kill the ones
+// that escaped their process group (setsid daemons).
+//
+// Reaping must never steal the exit status of a direct child whose waiter
+// is in cmd.Wait. Spawns register the child under mu in the same critical
+// section as the fork, and the reaper holds mu while it waits for
+// untracked pids only.
+type reaper struct {
+	mu      sync.Mutex
+	tracked map[int]*Process // direct children not yet reaped by their waiter; guarded by mu
+	enabled bool             // set once in start
+
+	sigs      chan os.Signal // SIGCHLD; buffered 1 as signal.Notify requires
+	stop      chan struct{}
+	closeOnce sync.Once
+	done      chan struct{}
+	log       zerolog.Logger
+}
+
+func newReaper(enable bool, log zerolog.Logger) *reaper {
+	r := &reaper{tracked: map[int]*Process{}, log: log}
+	if !enable {
+		return r
+	}
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		log.Warn().Err(err).Msg("cannot become a child subreaper; orphaned grandchildren go to init")
+		return r
+	}
+	r.enabled = true
+	r.sigs = make(chan os.Signal, 1)
+	r.stop = make(chan struct{})
+	r.done = make(chan struct{})
+	signal.Notify(r.sigs, syscall.SIGCHLD)
+	go r.loop()
+	return r
+}
+
+// spawn runs start (a fork) and tracks the child it returns.
+func (r *reaper) spawn(p *Process, start func() (pid int, err error)) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	pid, err := start()
+	if err == nil {
+		r.tracked[pid] = p
+	}
+	return err
+}
+
+// waited forgets a direct child once its waiter has reaped it.
+func (r *reaper) waited(pid int, p *Process) {
+	r.mu.Lock()
+	if r.tracked[pid] == p {
+		delete(r.tracked, pid)
+	}
+	r.mu.Unlock()
+}
+
+func (r *reaper) loop() {
+	defer close(r.done)
+	for {
+		select {
+		case <-r.sigs:
+			r.reapOrphans()
+		case <-r.stop:
+			return
+		}
+	}
+}
+
+// reapOrphans waits for every exited child that is not a tracked one.
+func (r *reaper) reapOrphans() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, pid := range r.orphansLocked(true) {
+		var ws unix.WaitStatus
+		_, _ = unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+	}
+}
+
+// orphansLocked lists our children that no waiter tracks: reparented
+// descendants. With zombies false, only the running ones.
+func (r *reaper) orphansLocked(zombies bool) []int {
+	self := os.Getpid()
+	var pids []int
+	_ = scanProcs(func(e procEntry) bool {
+		if e.ppid == self && r.tracked[e.pid] == nil && (e.state == 'Z') == zombies {
+			pids = append(pids, e.pid)
+		}
+		return true
+	})
+	return pids
+}
+
+// killOrphans SIGKILLs the reparented descendants still running, and
+// whatever they leave behind, until none is left or timeout passes.
+func (r *reaper) killOrphans(timeout time.Duration) {
+	if !r.enabled {
+		return
+	}
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		r.mu.Lock()
+		pids := r.orphansLocked(false)
+		r.mu.Unlock()
+		if len(pids) == 0 {
+			return
+		}
+		for _, pid := range pids {
+			r.log.Warn().Int("pid", pid).Msg("killing a descendant that left its process group")
+			if err := unix.Kill(-pid, unix.SIGKILL); errors.Is(err, unix.ESRCH) {
+				_ = unix.Kill(pid, unix.SIGKILL)
+			}
+		}
+		r.reapOrphans()
+		time.Sleep(10 * time.Millisecond) // let the killed exit; SIGCHLD reaps them too
+	}
+}
+
+// close stops the reaper goroutine, after one last reaping pass.
+func (r *reaper) close() {
+	if !r.enabled {
+		return
+	}
+	r.closeOnce.Do(func() {
+		signal.Stop(r.sigs)
+		close(r.stop)
+		<-r.done
+		r.reapOrphans()
+	})
+}
