@@ -3,7 +3,6 @@ package transport
 import (
 	"context"
 	"io"
-	stdlog "log"
 
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/rs/zerolog"
@@ -21,19 +20,7 @@ const StdioWorkers = 16
 func ServeStdio(ctx context.Context, srv *server.MCPServer, in io.Reader, out io.Writer, log zerolog.Logger) error {
 	log = log.With().Str("component", "stdio").Logger()
 	s := server.NewStdioServer(srv)
-	s.SetErrorLogger(stdlog.New(zerologWriter{log}, "", 0))
+	s.SetErrorLogger(stdLogTo(log))
 	server.WithWorkerPoolSize(StdioWorkers)(s)
 	return s.Listen(ctx, in, out)
-}
-
-// zerologWriter adapts mcp-go's *log.Logger output to our logger.
-type zerologWriter struct{ log zerolog.Logger }
-
-func (w zerologWriter) Write(p []byte) (int, error) {
-	msg := string(p)
-	if n := len(msg); n > 0 && msg[n-1] == '\n' {
-		msg = msg[:n-1]
-	}
-	w.log.Warn().Msg(msg)
-	return len(p), nil
 }

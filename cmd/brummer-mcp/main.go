@@ -44,7 +44,19 @@ type options struct {
 	logBytes  int
 	version   bool
 	stopGrace time.Duration
+
+	http         string
+	noStdio      bool
+	token        string
+	allowOrigins stringList
+	maxBody      int64
 }
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
@@ -57,6 +69,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.logLines, "log-lines", procstate.DefaultLogLines, "output lines kept in memory per process")
 	fs.IntVar(&o.logBytes, "log-bytes", procstate.DefaultLogBytes, "output bytes kept in memory per process")
 	fs.DurationVar(&o.stopGrace, "stop-grace", procstate.DefaultStopGrace, "on shutdown, time between SIGTERM and SIGKILL")
+	fs.StringVar(&o.http, "http", "", "also serve MCP over HTTP on this address, e.g. 127.0.0.1:7777 (/mcp, /sse, /message)")
+	fs.BoolVar(&o.noStdio, "no-stdio", false, "do not serve stdio (HTTP only; needs --http)")
+	fs.StringVar(&o.token, "token", "", "bearer token every HTTP request must carry (default $BRUMMER_TOKEN); required off loopback")
+	fs.Var(&o.allowOrigins, "allow-origin", "an Origin allowed besides loopback ones, e.g. https://app.example (repeatable)")
+	fs.Int64Var(&o.maxBody, "max-body-bytes", transport.DefaultMaxBodyBytes, "largest HTTP request body")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "brummer-mcp %s: an MCP server that runs and supervises processes for AI agents.\n\n", versionString())
@@ -85,6 +102,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("--log-bytes must be at least 1024, got %d", o.logBytes)
 	case o.stopGrace < 0:
 		return o, fmt.Errorf("--stop-grace must not be negative, got %s", o.stopGrace)
+	case o.noStdio && o.http == "":
+		return o, errors.New("--no-stdio needs --http: there would be no way to connect")
+	case o.maxBody < 1024:
+		return o, fmt.Errorf("--max-body-bytes must be at least 1024, got %d", o.maxBody)
+	}
+	if o.token == "" {
+		o.token = os.Getenv("BRUMMER_TOKEN")
 	}
 	return o, nil
 }
@@ -130,24 +154,63 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	if f, ok := stdin.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
-		fmt.Fprintf(stderr, "brummer-mcp %s: a process manager for AI agents, as an MCP server.\n", versionString())
-		fmt.Fprintf(stderr, "It speaks MCP (JSON-RPC) on stdin/stdout and is meant to be started by an MCP client, not by hand.\n")
-		fmt.Fprintf(stderr, "Connect a client: claude mcp add brummer -- brummer-mcp   (see README.md; Ctrl-C quits)\n")
+	srv := tools.NewServer(sup, versionString(), log)
+
+	var web *transport.HTTP
+	httpErr := make(chan error, 1)
+	if o.http != "" {
+		web, err = transport.NewHTTP(srv, transport.HTTPConfig{
+			Addr:         o.http,
+			Token:        o.token,
+			AllowOrigins: o.allowOrigins,
+			MaxBodyBytes: o.maxBody,
+		}, log)
+		if err == nil {
+			err = web.Listen()
+		}
+		if err != nil {
+			log.Error().Err(err).Msg("http")
+			_ = sup.Close(context.Background())
+			return 1
+		}
+		go func() { httpErr <- web.Serve() }()
 	}
 
-	srv := tools.NewServer(sup, versionString(), log)
-	log.Info().Str("version", versionString()).Str("cwd", sup.Config().Dir).Msg("serving MCP on stdio")
-	err = transport.ServeStdio(ctx, srv, stdin, stdout, log)
-	switch {
-	case ctx.Err() != nil:
-		log.Info().Msg("signal received; stopping processes")
-	case err != nil:
-		log.Error().Err(err).Msg("stdio")
-	default:
-		log.Info().Msg("stdin closed; stopping processes")
+	if o.noStdio {
+		select {
+		case <-ctx.Done():
+			log.Info().Msg("signal received; shutting down")
+		case err := <-httpErr:
+			log.Error().Err(err).Msg("http")
+		}
+	} else {
+		if f, ok := stdin.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+			fmt.Fprintf(stderr, "brummer-mcp %s: a process manager for AI agents, as an MCP server.\n", versionString())
+			fmt.Fprintf(stderr, "It speaks MCP (JSON-RPC) on stdin/stdout and is meant to be started by an MCP client, not by hand.\n")
+			fmt.Fprintf(stderr, "Connect a client: claude mcp add brummer -- brummer-mcp   (see README.md; Ctrl-C quits)\n")
+		}
+		log.Info().Str("version", versionString()).Str("cwd", sup.Config().Dir).Msg("serving MCP on stdio")
+		err = transport.ServeStdio(ctx, srv, stdin, stdout, log)
+		switch {
+		case ctx.Err() != nil:
+			log.Info().Msg("signal received; shutting down")
+		case err != nil:
+			log.Error().Err(err).Msg("stdio")
+		default:
+			log.Info().Msg("stdin closed; shutting down")
+		}
 	}
 	stop()
+
+	// Stop accepting HTTP requests and close the MCP sessions first, so that
+	// no client starts a process while the others are being stopped.
+	if web != nil {
+		shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := web.Shutdown(shutCtx); err != nil {
+			log.Warn().Err(err).Msg("http shutdown")
+		}
+		cancel()
+	}
 
 	// Stop every child: SIGTERM, grace, SIGKILL. A second signal cuts the
 	// grace short.
@@ -155,6 +218,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer cancel()
 	closeCtx, cancelTimeout := context.WithTimeout(closeCtx, o.stopGrace+5*time.Second)
 	defer cancelTimeout()
+	log.Info().Msg("stopping processes")
 	if err := sup.Close(closeCtx); err != nil {
 		log.Warn().Err(err).Msg("processes killed without grace")
 	}

@@ -192,7 +192,7 @@ func TestStdioEndToEnd(t *testing.T) {
 	require.NoError(t, s.stdin.Close())
 	assert.Equal(t, 0, s.wait(t))
 	assertOnlyJSONRPC(t, s.stdout.String())
-	assert.Contains(t, s.stderr.String(), "stdin closed; stopping processes")
+	assert.Contains(t, s.stderr.String(), "stdin closed; shutting down")
 }
 
 // TestShutdownStopsChildren: however the server is asked to exit, it stops

@@ -1,0 +1,224 @@
+package transport
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/server"
+	"github.com/rs/zerolog"
+)
+
+// HTTPConfig configures the HTTP listener. Zero values mean the defaults in
+// the field comments.
+type HTTPConfig struct {
+	// Addr is the listen address, host:port. A host that is not a loopback
+	// address requires Token.
+	Addr string
+	// Token, if set, must be presented by every request as
+	// "Authorization: Bearer <token>".
+	Token string
+	// AllowOrigins lists Origins (scheme://host[:port]) allowed besides
+	// loopback ones, for browser-based clients.
+	AllowOrigins []string
+	// MaxBodyBytes caps a request body; default 4 MiB. Larger ones get 413.
+	MaxBodyBytes int64
+	// SessionIdleTTL ends streamable HTTP sessions idle this long; default 30m.
+	SessionIdleTTL time.Duration
+	// Heartbeat is the interval of keep-alive pings on open streams; default 30s.
+	Heartbeat time.Duration
+}
+
+// Defaults for HTTPConfig.
+const (
+	DefaultMaxBodyBytes   = 4 << 20
+	DefaultSessionIdleTTL = 30 * time.Minute
+	DefaultHeartbeat      = 30 * time.Second
+)
+
+// ErrTokenRequired is returned for a non-loopback address without a token.
+var ErrTokenRequired = errors.New("a token is required to listen on a non-loopback address")
+
+// HTTP serves one MCP server on one listener: streamable HTTP at /mcp,
+// legacy HTTP+SSE at /sse and /message, and /healthz. Every request passes
+// the same guard: body limit, Host and Origin checks, bearer token.
+type HTTP struct {
+	cfg        HTTPConfig
+	log        zerolog.Logger
+	streamable *server.StreamableHTTPServer
+	sse        *server.SSEServer
+	handler    http.Handler
+	srv        *http.Server
+	ln         net.Listener
+	loopback   bool // the listener is bound to loopback only
+}
+
+// NewHTTP builds the HTTP transport for srv. It does not listen yet.
+func NewHTTP(srv *server.MCPServer, cfg HTTPConfig, log zerolog.Logger) (*HTTP, error) {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.SessionIdleTTL <= 0 {
+		cfg.SessionIdleTTL = DefaultSessionIdleTTL
+	}
+	if cfg.Heartbeat <= 0 {
+		cfg.Heartbeat = DefaultHeartbeat
+	}
+	host, _, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("http address %q: %w (want host:port, e.g. 127.0.0.1:7777)", cfg.Addr, err)
+	}
+	loopback := isLoopbackHost(host)
+	if !loopback && cfg.Token == "" {
+		return nil, fmt.Errorf("%w: %q; set --token or BRUMMER_TOKEN, or bind 127.0.0.1", ErrTokenRequired, cfg.Addr)
+	}
+	for _, o := range cfg.AllowOrigins {
+		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			return nil, fmt.Errorf("allowed origin %q must look like scheme://host[:port]", o)
+		}
+	}
+	h := &HTTP{cfg: cfg, log: log.With().Str("component", "http").Logger(), loopback: loopback}
+	h.streamable = server.NewStreamableHTTPServer(srv,
+		server.WithEndpointPath("/mcp"),
+		server.WithStateful(true),
+		server.WithSessionIdleTTL(cfg.SessionIdleTTL),
+		server.WithHeartbeatInterval(cfg.Heartbeat),
+		server.WithStreamableHTTPLogger(slogTo(h.log)),
+	)
+	h.sse = server.NewSSEServer(srv,
+		server.WithSSEEndpoint("/sse"),
+		server.WithMessageEndpoint("/message"),
+		server.WithUseFullURLForMessageEndpoint(false),
+		server.WithKeepAlive(true),
+		server.WithKeepAliveInterval(cfg.Heartbeat),
+	)
+	mux := http.NewServeMux()
+	mux.Handle("/mcp", h.streamable)
+	mux.Handle("/sse", h.sse.SSEHandler())
+	mux.Handle("/message", h.sse.MessageHandler())
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	h.handler = h.guard(mux)
+	return h, nil
+}
+
+// Handler returns the guarded handler, for tests with httptest.
+func (h *HTTP) Handler() http.Handler { return h.handler }
+
+// Listen binds the address. Serve must be called afterwards.
+func (h *HTTP) Listen() error {
+	ln, err := net.Listen("tcp", h.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", h.cfg.Addr, err)
+	}
+	h.ln = ln
+	h.srv = &http.Server{
+		Handler:           h.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          stdLogTo(h.log),
+	}
+	return nil
+}
+
+// Addr is the bound address (useful with port 0).
+func (h *HTTP) Addr() net.Addr { return h.ln.Addr() }
+
+// Serve serves until Shutdown. It returns nil after a Shutdown.
+func (h *HTTP) Serve() error {
+	h.log.Info().Str("addr", h.ln.Addr().String()).Bool("token", h.cfg.Token != "").Msg("serving MCP over HTTP at /mcp, /sse and /message")
+	if err := h.srv.Serve(h.ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Shutdown stops accepting connections, closes every MCP session (which
+// ends their streams) and waits for requests in flight, until ctx ends;
+// then it closes what is left.
+func (h *HTTP) Shutdown(ctx context.Context) error {
+	done := make(chan error, 1)
+	if h.srv != nil {
+		go func() { done <- h.srv.Shutdown(ctx) }()
+	} else {
+		done <- nil
+	}
+	h.sse.CloseSessions()
+	err := h.streamable.Shutdown(ctx)
+	if serr := <-done; serr != nil {
+		err = errors.Join(err, serr)
+		if h.srv != nil {
+			_ = h.srv.Close()
+		}
+	}
+	return err
+}
+
+// guard applies the checks every request must pass, in order: body limit,
+// Host (against DNS rebinding), Origin (against cross-site requests), then
+// the bearer token.
+func (h *HTTP) guard(next http.Handler) http.Handler {
+	bearer := []byte("Bearer " + h.cfg.Token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > h.cfg.MaxBodyBytes {
+			http.Error(w, fmt.Sprintf("request body is %d bytes; the limit is %d", r.ContentLength, h.cfg.MaxBodyBytes), http.StatusRequestEntityTooLarge)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes)
+		if h.loopback && !isLoopbackHost(hostOnly(r.Host)) {
+			http.Error(w, fmt.Sprintf("forbidden: Host %q is not a loopback name", r.Host), http.StatusForbidden)
+			return
+		}
+		if origin := r.Header.Get("Origin"); origin != "" && !h.originAllowed(origin) {
+			http.Error(w, fmt.Sprintf("forbidden: Origin %q is not allowed (loopback origins are; add others with --allow-origin)", origin), http.StatusForbidden)
+			return
+		}
+		if h.cfg.Token != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), bearer) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="brummer-mcp"`)
+			http.Error(w, "unauthorized: send Authorization: Bearer <token>", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// originAllowed accepts loopback origins and the configured ones.
+func (h *HTTP) originAllowed(origin string) bool {
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false // includes "null"
+	}
+	if (u.Scheme == "http" || u.Scheme == "https") && isLoopbackHost(u.Hostname()) {
+		return true
+	}
+	return slices.ContainsFunc(h.cfg.AllowOrigins, func(o string) bool {
+		return strings.EqualFold(strings.TrimSuffix(o, "/"), origin)
+	})
+}
+
+// hostOnly strips the port from a Host header value.
+func hostOnly(hostport string) string {
+	if host, _, err := net.SplitHostPort(hostport); err == nil {
+		return host
+	}
+	return strings.Trim(hostport, "[]")
+}
+
+// isLoopbackHost reports whether host names the loopback interface.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	return err == nil && ip.IsLoopback()
+}
