@@ -44,6 +44,7 @@ func NewServer(sup *procstate.Supervisor, version string, log zerolog.Logger) *s
 		server.WithTitle("brummer process manager"),
 		server.WithInstructions(Instructions),
 		server.WithToolCapabilities(false),
+		server.WithLogging(),
 		server.WithRecovery(),
 		server.WithToolHandlerMiddleware(logCalls(log)),
 	)
