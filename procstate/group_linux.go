@@ -10,8 +10,8 @@ import (
 // Zombies do not count: an orphaned grandchild may stay a zombie for a
 // while until init reaps it, and kill(-pgid, 0) would still succeed for it.
 func groupAlive(pgid int) bool {
-	if pgid <= 0 {
-		return false
+	if pgid <= 0 || !groupExists(pgid) {
+		return false // the common case, answered by one kill(2) without a scan
 	}
 	alive := false
 	err := scanProcs(func(e procEntry) bool {

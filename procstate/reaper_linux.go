@@ -83,23 +83,32 @@ func (r *reaper) loop() {
 	}
 }
 
-// reapOrphans waits for every exited child that is not a tracked one.
+// reapOrphans reaps every exited child that no waiter tracks. The /proc
+// scan runs without the lock, so that spawns are not held up by it: a
+// zombie child of ours can be reaped only by us, and the tracked check and
+// the wait happen together under the lock.
 func (r *reaper) reapOrphans() {
+	zombies := childrenOf(os.Getpid(), true)
+	if len(zombies) == 0 {
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, pid := range r.orphansLocked(true) {
+	for _, pid := range zombies {
+		if r.tracked[pid] != nil {
+			continue
+		}
 		var ws unix.WaitStatus
 		_, _ = unix.Wait4(pid, &ws, unix.WNOHANG, nil)
 	}
 }
 
-// orphansLocked lists our children that no waiter tracks: reparented
-// descendants. With zombies false, only the running ones.
-func (r *reaper) orphansLocked(zombies bool) []int {
-	self := os.Getpid()
+// childrenOf lists the children of parent that are zombies (or, with
+// zombies false, that are not).
+func childrenOf(parent int, zombies bool) []int {
 	var pids []int
 	_ = scanProcs(func(e procEntry) bool {
-		if e.ppid == self && r.tracked[e.pid] == nil && (e.state == 'Z') == zombies {
+		if e.ppid == parent && (e.state == 'Z') == zombies {
 			pids = append(pids, e.pid)
 		}
 		return true
@@ -115,8 +124,14 @@ func (r *reaper) killOrphans(timeout time.Duration) {
 	}
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
+		var pids []int
+		running := childrenOf(os.Getpid(), false)
 		r.mu.Lock()
-		pids := r.orphansLocked(false)
+		for _, pid := range running {
+			if r.tracked[pid] == nil {
+				pids = append(pids, pid)
+			}
+		}
 		r.mu.Unlock()
 		if len(pids) == 0 {
 			return
