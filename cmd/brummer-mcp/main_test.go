@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -297,4 +298,51 @@ func TestNoZombiesNoEscapees(t *testing.T) {
 	require.NoError(t, s.stdin.Close())
 	assert.Equal(t, 0, s.wait(t))
 	assert.False(t, procExists(escapee), "setsid grandchild %d outlived the server", escapee)
+}
+
+// TestStdioAndHTTPShareOneSupervisor: an agent on stdio and agents on
+// streamable HTTP and legacy SSE of the same server see the same processes.
+func TestStdioAndHTTPShareOneSupervisor(t *testing.T) {
+	s := startServer(t, "--http", "127.0.0.1:0")
+	var addr string
+	addrRE := regexp.MustCompile(`"addr":"(127\.0\.0\.1:\d+)"`)
+	require.Eventually(t, func() bool {
+		m := addrRE.FindStringSubmatch(s.stderr.String())
+		if m != nil {
+			addr = m[1]
+		}
+		return m != nil
+	}, 10*time.Second, time.Millisecond)
+
+	ctx := t.Context()
+	web, err := client.NewStreamableHttpClient("http://" + addr + "/mcp")
+	require.NoError(t, err)
+	require.NoError(t, web.Start(ctx))
+	initialize(t, web)
+	defer web.Close()
+	sse, err := client.NewSSEMCPClient("http://" + addr + "/sse")
+	require.NoError(t, err)
+	require.NoError(t, sse.Start(ctx))
+	initialize(t, sse)
+	defer sse.Close()
+
+	started := call(t, web, "process_start", map[string]any{"name": "from-http", "argv": []string{"sleep", "60"}})
+	pid := int(started["pid"].(float64))
+	for name, c := range map[string]*client.Client{"stdio": s.client, "sse": sse} {
+		list := call(t, c, "process_list", nil)
+		procs := list["processes"].([]any)
+		require.Len(t, procs, 1, name)
+		assert.Equal(t, "from-http", procs[0].(map[string]any)["name"], name)
+	}
+	stopped := call(t, sse, "process_stop", map[string]any{"name": "from-http"})
+	assert.Equal(t, "SIGTERM", stopped["signal"])
+	logs := call(t, s.client, "process_list", map[string]any{"status": "exited"})
+	assert.Len(t, logs["processes"], 1)
+	assert.False(t, procstate.GroupAlive(pid))
+
+	web.Close()
+	sse.Close()
+	require.NoError(t, s.stdin.Close())
+	assert.Equal(t, 0, s.wait(t))
+	assertOnlyJSONRPC(t, s.stdout.String())
 }
