@@ -26,9 +26,10 @@ type Process struct {
 	pgid     int           // process group id, 0 if never spawned
 	stopDone chan struct{} // non-nil once a stop sequence runs; closed when it ends
 
-	killed atomic.Bool   // the stop sequence had to SIGKILL
-	exited chan struct{} // closed when Wait has returned (the leader is gone)
-	done   chan struct{} // closed when the exit is published and the pipes are drained
+	killed        atomic.Bool   // the stop sequence had to SIGKILL
+	groupDoneOnce atomic.Bool   // GroupDone was called
+	exited        chan struct{} // closed when Wait has returned (the leader is gone)
+	done          chan struct{} // closed when the exit is published and the pipes are drained
 }
 
 // Name returns the process's name.
@@ -92,7 +93,17 @@ func (p *Process) wait(cmd *exec.Cmd, pipes [2]*os.File, readersDone <-chan stru
 		r.Error = errText
 	})
 	p.sup.exited(p)
+	if !groupAlive(p.pgid) {
+		p.groupDone()
+	}
 	close(p.done)
+}
+
+// groupDone reports the process group as gone for good, once.
+func (p *Process) groupDone() {
+	if f := p.sup.cfg.GroupDone; f != nil && p.pgid > 0 && p.groupDoneOnce.CompareAndSwap(false, true) {
+		f(p.pgid)
+	}
 }
 
 // stop runs or joins the stop sequence and waits for it, or for ctx.
@@ -147,6 +158,7 @@ func (p *Process) stopSequence(pgid int, sig syscall.Signal, grace time.Duration
 	defer deadline.Stop()
 	if sig != syscall.SIGKILL && p.awaitGroup(pgid, deadline.C) {
 		<-p.done
+		p.groupDone()
 		return
 	}
 	p.killed.Store(sig != syscall.SIGKILL)
@@ -161,7 +173,9 @@ func (p *Process) stopSequence(pgid int, sig syscall.Signal, grace time.Duration
 	defer killDeadline.Stop()
 	if !p.awaitGroup(pgid, killDeadline.C) {
 		log.Warn().Msg("process group still running after SIGKILL")
+		return
 	}
+	p.groupDone()
 }
 
 // killWait bounds how long a stop waits for the group to vanish after
@@ -208,4 +222,5 @@ func (p *Process) killLeftovers() {
 	if groupAlive(pgid) && !p.sup.leadsGroup(pgid) {
 		_ = signalGroup(pgid, syscall.SIGKILL)
 	}
+	p.groupDone()
 }

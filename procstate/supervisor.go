@@ -47,6 +47,12 @@ type Config struct {
 	// them (no zombies) and Close kills those that left their process group.
 	// It changes process-wide state; a server sets it, a library user may not.
 	Subreaper bool
+	// GroupStarted and GroupDone, if set, are called when a child's process
+	// group comes into being and when it is empty (or was SIGKILLed) for
+	// good. The server hands them to a guard process that kills the groups
+	// still listed if the server itself dies. They must not block.
+	GroupStarted func(pgid int)
+	GroupDone    func(pgid int)
 }
 
 // Defaults for Config.
@@ -376,6 +382,9 @@ func (s *Supervisor) spawn(p *Process, argv []string, cwd string, env []string) 
 	}
 	p.cmd = cmd
 	p.pgid = cmd.Process.Pid
+	if s.cfg.GroupStarted != nil {
+		s.cfg.GroupStarted(p.pgid)
+	}
 	p.updateLocked(func(r *Record) {
 		r.Status = StatusRunning
 		r.Pid = cmd.Process.Pid

@@ -1,10 +1,12 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -86,9 +88,12 @@ func NewHTTP(srv *server.MCPServer, cfg HTTPConfig, log zerolog.Logger) (*HTTP, 
 		}
 	}
 	h := &HTTP{cfg: cfg, log: log.With().Str("component", "http").Logger(), loopback: loopback}
+	// The same manager WithStateful(true) would make, kept so that
+	// knownSession can check the ids of GETs and DELETEs.
+	sessions := &server.InsecureStatefulSessionIdManager{}
 	h.streamable = server.NewStreamableHTTPServer(srv,
 		server.WithEndpointPath("/mcp"),
-		server.WithStateful(true),
+		server.WithSessionIdManager(sessions),
 		server.WithSessionIdleTTL(cfg.SessionIdleTTL),
 		server.WithHeartbeatInterval(cfg.Heartbeat),
 		server.WithStreamableHTTPLogger(slogTo(h.log)),
@@ -101,7 +106,7 @@ func NewHTTP(srv *server.MCPServer, cfg HTTPConfig, log zerolog.Logger) (*HTTP, 
 		server.WithKeepAliveInterval(cfg.Heartbeat),
 	)
 	mux := http.NewServeMux()
-	mux.Handle("/mcp", h.streamable)
+	mux.Handle("/mcp", knownSession(sessions, h.streamable))
 	mux.Handle("/sse", h.sse.SSEHandler())
 	mux.Handle("/message", h.sse.MessageHandler())
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -187,6 +192,39 @@ func (h *HTTP) guard(next http.Handler) http.Handler {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="brummer-mcp"`)
 			http.Error(w, "unauthorized: send Authorization: Bearer <token>", http.StatusUnauthorized)
 			return
+		}
+		if r.ContentLength < 0 {
+			// Unknown length (chunked): read the body here, after the
+			// token check, so that an oversized one gets 413 as with a
+			// Content-Length, not the JSON-RPC parse error the MCP
+			// handlers make of the read error.
+			body, err := io.ReadAll(r.Body)
+			if tooLarge := new(http.MaxBytesError); errors.As(err, &tooLarge) {
+				http.Error(w, fmt.Sprintf("request body is too large; the limit is %d", h.cfg.MaxBodyBytes), http.StatusRequestEntityTooLarge)
+				return
+			}
+			if err != nil {
+				http.Error(w, fmt.Sprintf("read request body: %v", err), http.StatusBadRequest)
+				return
+			}
+			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// knownSession answers 404 to a GET or DELETE that names a session the
+// server does not know or has terminated, as the spec requires. mcp-go
+// checks the session id only on POST: it would open a stream for any GET
+// and answer 200 to any DELETE.
+func knownSession(sessions server.SessionIdManager, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get(server.HeaderKeySessionID)
+		if id != "" && (r.Method == http.MethodGet || r.Method == http.MethodDelete) {
+			if terminated, err := sessions.Validate(id); err != nil || terminated {
+				http.Error(w, fmt.Sprintf("unknown or terminated session %q; start a new one with initialize", id), http.StatusNotFound)
+				return
+			}
 		}
 		next.ServeHTTP(w, r)
 	})

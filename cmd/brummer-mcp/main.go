@@ -22,6 +22,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 
+	"github.com/brummer-mcp/brummer-mcp/guard"
 	"github.com/brummer-mcp/brummer-mcp/procstate"
 	"github.com/brummer-mcp/brummer-mcp/tools"
 	"github.com/brummer-mcp/brummer-mcp/transport"
@@ -107,6 +108,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	case o.maxBody < 1024:
 		return o, fmt.Errorf("--max-body-bytes must be at least 1024, got %d", o.maxBody)
 	}
+	if o.cwd != "" {
+		if fi, err := os.Stat(o.cwd); err != nil || !fi.IsDir() {
+			return o, fmt.Errorf("--cwd %q is not a directory", o.cwd)
+		}
+	}
 	if o.token == "" {
 		o.token = os.Getenv("BRUMMER_TOKEN")
 	}
@@ -114,6 +120,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if os.Getenv(guard.EnvMode) == "1" {
+		if err := guard.Run(stdin); err != nil {
+			fmt.Fprintln(stderr, "brummer-mcp guard:", err)
+			return 1
+		}
+		return 0
+	}
 	o, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -138,13 +151,28 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	defer closeLog()
 
+	// The guard kills our children's process groups if we die without
+	// stopping them (SIGKILL, OOM killer, crash).
+	var groupStarted, groupDone func(int)
+	if exe, err := os.Executable(); err != nil {
+		log.Warn().Err(err).Msg("no guard: cannot find our own executable")
+	} else if g, err := guard.Start(exe, log); err != nil {
+		log.Warn().Err(err).Msg("no guard")
+	} else {
+		defer g.Close()
+		groupStarted, groupDone = g.Add, g.Remove
+		log.Debug().Int("guard_pid", g.Pid()).Msg("guard started")
+	}
+
 	sup, err := procstate.New(procstate.Config{
-		Dir:       o.cwd,
-		MaxProcs:  o.maxProcs,
-		LogLines:  o.logLines,
-		LogBytes:  o.logBytes,
-		StopGrace: o.stopGrace,
-		Subreaper: true,
+		Dir:          o.cwd,
+		MaxProcs:     o.maxProcs,
+		LogLines:     o.logLines,
+		LogBytes:     o.logBytes,
+		StopGrace:    o.stopGrace,
+		Subreaper:    true,
+		GroupStarted: groupStarted,
+		GroupDone:    groupDone,
 	}, log)
 	if err != nil {
 		log.Error().Err(err).Msg("start")

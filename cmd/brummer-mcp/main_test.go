@@ -23,13 +23,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/brummer-mcp/brummer-mcp/guard"
 	"github.com/brummer-mcp/brummer-mcp/procstate"
 )
 
 // The test binary is the server: with BRUMMER_E2E_SERVER=1 it runs main's
 // run() on its real stdin, stdout and stderr, exactly like the built binary.
 func TestMain(m *testing.M) {
-	if os.Getenv("BRUMMER_E2E_SERVER") == "1" {
+	if os.Getenv("BRUMMER_E2E_SERVER") == "1" || os.Getenv(guard.EnvMode) == "1" {
 		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
@@ -66,7 +67,8 @@ func (b *syncBuffer) String() string {
 func startServer(t *testing.T, args ...string) *serverProc {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], append([]string{"--log-level", "debug", "--stop-grace", "2s"}, args...)...)
-	cmd.Env = append(os.Environ(), "BRUMMER_E2E_SERVER=1")
+	// A -race binary sleeps 1s at exit unless told not to.
+	cmd.Env = append(os.Environ(), "BRUMMER_E2E_SERVER=1", "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	cmd.Dir = t.TempDir()
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)
@@ -243,7 +245,7 @@ func TestFlags(t *testing.T) {
 		{name: "bad max-procs", args: []string{"--max-procs", "0"}, code: 2, wantErr: "--max-procs must be at least 1, got 0", stdoutNone: true},
 		{name: "bad log level", args: []string{"--log-level", "loud"}, code: 2, wantErr: `--log-level must be debug, info, warn or error, got "loud"`, stdoutNone: true},
 		{name: "stray argument", args: []string{"serve"}, code: 2, wantErr: `unexpected argument "serve"`, stdoutNone: true},
-		{name: "missing cwd", args: []string{"--cwd", "/nonexistent"}, code: 1, wantErr: "is not a directory", stdoutNone: true},
+		{name: "missing cwd", args: []string{"--cwd", "/nonexistent"}, code: 2, wantErr: `--cwd "/nonexistent" is not a directory`, stdoutNone: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -345,4 +347,48 @@ func TestStdioAndHTTPShareOneSupervisor(t *testing.T) {
 	require.NoError(t, s.stdin.Close())
 	assert.Equal(t, 0, s.wait(t))
 	assertOnlyJSONRPC(t, s.stdout.String())
+}
+
+// TestServerKilledLeavesNoChildren: even a server killed with SIGKILL, which
+// cannot stop anything itself, leaves no child and no grandchild behind
+// (one of them ignores SIGTERM): its guard kills their process groups.
+func TestServerKilledLeavesNoChildren(t *testing.T) {
+	const trials = 20
+	guardRE := regexp.MustCompile(`"guard_pid":(\d+)`)
+	survivors := 0
+	for trial := range trials {
+		s := startServer(t)
+		var pgids []int
+		for _, args := range []map[string]any{
+			{"argv": []string{"sleep", "60"}},
+			{"name": "tree", "command": "sleep 60 & (trap '' TERM; exec sleep 61) & echo ready; wait"},
+		} {
+			pgids = append(pgids, int(s.call(t, "process_start", args)["pid"].(float64)))
+		}
+		s.readLine(t, "tree")
+		m := guardRE.FindStringSubmatch(s.stderr.String())
+		require.NotNil(t, m, "guard pid not logged")
+		guardPid, _ := strconv.Atoi(m[1])
+
+		require.NoError(t, s.cmd.Process.Kill())
+		s.wait(t)
+		for _, pgid := range pgids {
+			if !assert.Eventually(t, func() bool { return !procstate.GroupAlive(pgid) }, 2*time.Second, 5*time.Millisecond,
+				"trial %d: group %d outlived the killed server by 2s", trial, pgid) {
+				survivors++
+				_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			}
+		}
+		assert.Eventually(t, func() bool { return !procExists(guardPid) || isZombie(guardPid) }, 2*time.Second, 5*time.Millisecond, "guard lingers")
+	}
+	t.Logf("%d trials, %d surviving process groups", trials, survivors)
+}
+
+func isZombie(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i > 0 && i+2 < len(b) && b[i+2] == 'Z'
 }
