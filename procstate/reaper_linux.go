@@ -33,8 +33,11 @@ type reaper struct {
 	log       zerolog.Logger
 }
 
-func newReaper(enable bool, log zerolog.Logger) *reaper {
+func newReaper(enable bool, others []int, log zerolog.Logger) *reaper {
 	r := &reaper{tracked: map[int]*Process{}, log: log}
+	for _, pid := range others {
+		r.tracked[pid] = notOurs
+	}
 	if !enable {
 		return r
 	}
@@ -50,6 +53,9 @@ func newReaper(enable bool, log zerolog.Logger) *reaper {
 	go r.loop()
 	return r
 }
+
+// notOurs marks tracked children that another part of the program waits for.
+var notOurs = &Process{}
 
 // spawn runs start (a fork) and tracks the child it returns.
 func (r *reaper) spawn(p *Process, start func() (pid int, err error)) error {

@@ -47,6 +47,10 @@ type Config struct {
 	// them (no zombies) and Close kills those that left their process group.
 	// It changes process-wide state; a server sets it, a library user may not.
 	Subreaper bool
+	// OtherChildren are pids of this process's children that the supervisor
+	// did not start (the server's guard): the subreaper never reaps or kills
+	// them as orphans.
+	OtherChildren []int
 	// GroupStarted and GroupDone, if set, are called when a child's process
 	// group comes into being and when it is empty (or was SIGKILLed) for
 	// good. The server hands them to a guard process that kills the groups
@@ -122,7 +126,7 @@ func New(cfg Config, log zerolog.Logger) (*Supervisor, error) {
 		return nil, err
 	}
 	s := &Supervisor{cfg: cfg, log: log.With().Str("component", "procstate").Logger()}
-	s.reap = newReaper(cfg.Subreaper, s.log)
+	s.reap = newReaper(cfg.Subreaper, cfg.OtherChildren, s.log)
 	s.idx.Store(&index{byName: map[string]*Process{}})
 	return s, nil
 }
@@ -521,7 +525,21 @@ func (s *Supervisor) Close(ctx context.Context) error {
 	var stops sync.WaitGroup
 	for _, p := range procs {
 		stops.Go(func() {
-			_, _ = p.stop(ctx, syscall.SIGTERM, s.cfg.StopGrace)
+			// A stop already in progress (with its own, maybe longer, grace
+			// period) is joined, but Close's grace period still applies.
+			gctx, cancel := context.WithTimeout(ctx, s.cfg.StopGrace+100*time.Millisecond)
+			_, err := p.stop(gctx, syscall.SIGTERM, s.cfg.StopGrace)
+			cancel()
+			if err != nil && ctx.Err() == nil {
+				p.mu.Lock()
+				pgid := p.pgid
+				p.mu.Unlock()
+				_ = signalGroup(pgid, syscall.SIGKILL)
+				select {
+				case <-p.done:
+				case <-ctx.Done():
+				}
+			}
 			p.killLeftovers()
 		})
 	}

@@ -173,7 +173,6 @@ func (h *HTTP) Shutdown(ctx context.Context) error {
 // Host (against DNS rebinding), Origin (against cross-site requests), then
 // the bearer token.
 func (h *HTTP) guard(next http.Handler) http.Handler {
-	bearer := []byte("Bearer " + h.cfg.Token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > h.cfg.MaxBodyBytes {
 			http.Error(w, fmt.Sprintf("request body is %d bytes; the limit is %d", r.ContentLength, h.cfg.MaxBodyBytes), http.StatusRequestEntityTooLarge)
@@ -188,7 +187,7 @@ func (h *HTTP) guard(next http.Handler) http.Handler {
 			http.Error(w, fmt.Sprintf("forbidden: Origin %q is not allowed (loopback origins are; add others with --allow-origin)", origin), http.StatusForbidden)
 			return
 		}
-		if h.cfg.Token != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), bearer) != 1 {
+		if h.cfg.Token != "" && !h.authorized(r.Header.Get("Authorization")) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="brummer-mcp"`)
 			http.Error(w, "unauthorized: send Authorization: Bearer <token>", http.StatusUnauthorized)
 			return
@@ -228,6 +227,16 @@ func knownSession(sessions server.SessionIdManager, next http.Handler) http.Hand
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// authorized checks "Bearer <token>" (the scheme is case-insensitive) in
+// constant time.
+func (h *HTTP) authorized(header string) bool {
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(h.cfg.Token)) == 1
 }
 
 // originAllowed accepts loopback origins and the configured ones.

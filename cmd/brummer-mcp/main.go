@@ -78,8 +78,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "brummer-mcp %s: an MCP server that runs and supervises processes for AI agents.\n\n", versionString())
-		fmt.Fprintf(fs.Output(), "It speaks MCP (JSON-RPC) on stdin/stdout; start it from an MCP client, e.g.\n")
-		fmt.Fprintf(fs.Output(), "  claude mcp add brummer -- brummer-mcp\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "It speaks MCP (JSON-RPC) on stdin/stdout, and with --http also over streamable HTTP (/mcp)\n")
+		fmt.Fprintf(fs.Output(), "and legacy HTTP+SSE (/sse). Start it from an MCP client, e.g.\n")
+		fmt.Fprintf(fs.Output(), "  claude mcp add brummer -- brummer-mcp\n")
+		fmt.Fprintf(fs.Output(), "or serve HTTP for several agents:\n")
+		fmt.Fprintf(fs.Output(), "  brummer-mcp --no-stdio --http 127.0.0.1:7777\n\nFlags:\n")
 		fs.VisitAll(func(f *flag.Flag) {
 			name, usage := flag.UnquoteUsage(f)
 			fmt.Fprintf(fs.Output(), "  --%s\n    \t%s", strings.TrimSpace(f.Name+" "+name), usage)
@@ -154,6 +157,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// The guard kills our children's process groups if we die without
 	// stopping them (SIGKILL, OOM killer, crash).
 	var groupStarted, groupDone func(int)
+	var otherChildren []int
 	if exe, err := os.Executable(); err != nil {
 		log.Warn().Err(err).Msg("no guard: cannot find our own executable")
 	} else if g, err := guard.Start(exe, log); err != nil {
@@ -161,18 +165,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	} else {
 		defer g.Close()
 		groupStarted, groupDone = g.Add, g.Remove
+		otherChildren = append(otherChildren, g.Pid())
 		log.Debug().Int("guard_pid", g.Pid()).Msg("guard started")
 	}
 
 	sup, err := procstate.New(procstate.Config{
-		Dir:          o.cwd,
-		MaxProcs:     o.maxProcs,
-		LogLines:     o.logLines,
-		LogBytes:     o.logBytes,
-		StopGrace:    o.stopGrace,
-		Subreaper:    true,
-		GroupStarted: groupStarted,
-		GroupDone:    groupDone,
+		Dir:           o.cwd,
+		MaxProcs:      o.maxProcs,
+		LogLines:      o.logLines,
+		LogBytes:      o.logBytes,
+		StopGrace:     o.stopGrace,
+		Subreaper:     true,
+		OtherChildren: otherChildren,
+		GroupStarted:  groupStarted,
+		GroupDone:     groupDone,
 	}, log)
 	if err != nil {
 		log.Error().Err(err).Msg("start")
@@ -193,11 +199,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			AllowOrigins: o.allowOrigins,
 			MaxBodyBytes: o.maxBody,
 		}, log)
-		if err == nil {
-			err = web.Listen()
+		if err != nil { // a configuration mistake: say so plainly, like a bad flag
+			fmt.Fprintln(stderr, "brummer-mcp: --http:", err)
+			_ = sup.Close(context.Background())
+			return 2
 		}
-		if err != nil {
-			log.Error().Err(err).Msg("http")
+		if err := web.Listen(); err != nil {
+			fmt.Fprintln(stderr, "brummer-mcp:", err)
 			_ = sup.Close(context.Background())
 			return 1
 		}
@@ -214,8 +222,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	} else {
 		if f, ok := stdin.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
 			fmt.Fprintf(stderr, "brummer-mcp %s: a process manager for AI agents, as an MCP server.\n", versionString())
-			fmt.Fprintf(stderr, "It speaks MCP (JSON-RPC) on stdin/stdout and is meant to be started by an MCP client, not by hand.\n")
-			fmt.Fprintf(stderr, "Connect a client: claude mcp add brummer -- brummer-mcp   (see README.md; Ctrl-C quits)\n")
+			if web == nil {
+				fmt.Fprintf(stderr, "It speaks MCP (JSON-RPC) on stdin/stdout and is meant to be started by an MCP client, not by hand.\n")
+				fmt.Fprintf(stderr, "Connect a client: claude mcp add brummer -- brummer-mcp   (see README.md; Ctrl-C quits)\n")
+			} else {
+				fmt.Fprintf(stderr, "It speaks MCP on stdin/stdout and on http://%s/mcp (SSE: /sse); closing stdin stops it, --no-stdio serves HTTP only.\n", web.Addr())
+				fmt.Fprintf(stderr, "Connect a client: claude mcp add --transport http brummer http://%s/mcp   (see README.md; Ctrl-C quits)\n", web.Addr())
+			}
 		}
 		log.Info().Str("version", versionString()).Str("cwd", sup.Config().Dir).Msg("serving MCP on stdio")
 		err = transport.ServeStdio(ctx, srv, stdin, stdout, log)
@@ -228,28 +241,32 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			log.Info().Msg("stdin closed; shutting down")
 		}
 	}
-	stop()
-
-	// Stop accepting HTTP requests and close the MCP sessions first, so that
-	// no client starts a process while the others are being stopped.
-	if web != nil {
-		shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := web.Shutdown(shutCtx); err != nil {
-			log.Warn().Err(err).Msg("http shutdown")
-		}
-		cancel()
-	}
-
-	// Stop every child: SIGTERM, grace, SIGKILL. A second signal cuts the
-	// grace short.
+	// From here on a second SIGINT or SIGTERM cuts the grace period short.
+	// The new handler is installed before the first is released, so that no
+	// signal finds the default action (death, with children left behind).
 	closeCtx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
+	stop()
 	closeCtx, cancelTimeout := context.WithTimeout(closeCtx, o.stopGrace+5*time.Second)
 	defer cancelTimeout()
+
+	// Stop accepting HTTP requests and close the MCP sessions; requests in
+	// flight (a process_stop, say) end as the processes are stopped, so the
+	// two run side by side. The supervisor refuses new starts from now on.
+	webDone := make(chan struct{})
+	go func() {
+		defer close(webDone)
+		if web != nil {
+			if err := web.Shutdown(closeCtx); err != nil {
+				log.Warn().Err(err).Msg("http shutdown")
+			}
+		}
+	}()
 	log.Info().Msg("stopping processes")
 	if err := sup.Close(closeCtx); err != nil {
 		log.Warn().Err(err).Msg("processes killed without grace")
 	}
+	<-webDone
 	log.Info().Msg("all processes stopped")
 	return 0
 }

@@ -30,6 +30,9 @@ import (
 // The test binary is the server: with BRUMMER_E2E_SERVER=1 it runs main's
 // run() on its real stdin, stdout and stderr, exactly like the built binary.
 func TestMain(m *testing.M) {
+	// Servers and guards re-executed from this -race binary would each
+	// sleep 1s at exit.
+	os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	if os.Getenv("BRUMMER_E2E_SERVER") == "1" || os.Getenv(guard.EnvMode) == "1" {
 		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
@@ -245,6 +248,9 @@ func TestFlags(t *testing.T) {
 		{name: "bad max-procs", args: []string{"--max-procs", "0"}, code: 2, wantErr: "--max-procs must be at least 1, got 0", stdoutNone: true},
 		{name: "bad log level", args: []string{"--log-level", "loud"}, code: 2, wantErr: `--log-level must be debug, info, warn or error, got "loud"`, stdoutNone: true},
 		{name: "stray argument", args: []string{"serve"}, code: 2, wantErr: `unexpected argument "serve"`, stdoutNone: true},
+		{name: "http without token off loopback", args: []string{"--no-stdio", "--http", "0.0.0.0:0"}, code: 2, wantErr: "--token or BRUMMER_TOKEN", stdoutNone: true},
+		{name: "http without port", args: []string{"--http", "127.0.0.1"}, code: 2, wantErr: `http address "127.0.0.1"`, stdoutNone: true},
+		{name: "no-stdio without http", args: []string{"--no-stdio"}, code: 2, wantErr: "--no-stdio needs --http", stdoutNone: true},
 		{name: "missing cwd", args: []string{"--cwd", "/nonexistent"}, code: 2, wantErr: `--cwd "/nonexistent" is not a directory`, stdoutNone: true},
 	}
 	for _, tt := range tests {
@@ -391,4 +397,46 @@ func isZombie(pid int) bool {
 	}
 	i := bytes.LastIndexByte(b, ')')
 	return i > 0 && i+2 < len(b) && b[i+2] == 'Z'
+}
+
+// TestShutdownWithStopInFlight: a process_stop with a long timeout in
+// flight does not hold shutdown beyond --stop-grace, and a second signal
+// during shutdown cuts the grace short instead of killing the server
+// before its children.
+func TestShutdownWithStopInFlight(t *testing.T) {
+	tests := []struct {
+		name         string
+		secondSignal bool
+	}{
+		{"one signal", false},
+		{"second signal", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startServer(t, "--stop-grace", "1s")
+			pgid := int(s.call(t, "process_start", map[string]any{"name": "stubborn", "command": "trap '' TERM; echo ready; sleep 60; sleep 60"})["pid"].(float64))
+			s.readLine(t, "stubborn")
+			stopDone := make(chan struct{})
+			go func() {
+				defer close(stopDone)
+				_, _ = s.client.CallTool(context.Background(), mcp.CallToolRequest{Params: mcp.CallToolParams{
+					Name: "process_stop", Arguments: map[string]any{"name": "stubborn", "timeout_ms": 60000}}})
+			}()
+			require.Eventually(t, func() bool {
+				procs := s.call(t, "process_list", nil)["processes"].([]any)
+				return procs[0].(map[string]any)["status"] == "stopping"
+			}, 10*time.Second, time.Millisecond)
+
+			start := time.Now()
+			require.NoError(t, s.cmd.Process.Signal(syscall.SIGTERM))
+			if tt.secondSignal {
+				require.Eventually(t, func() bool { return strings.Contains(s.stderr.String(), "stopping processes") }, 10*time.Second, time.Millisecond)
+				require.NoError(t, s.cmd.Process.Signal(syscall.SIGTERM))
+			}
+			assert.Equal(t, 0, s.wait(t), "the server must exit 0 after stopping its children")
+			assert.Less(t, time.Since(start), 1*time.Second+5*time.Second, "shutdown took longer than the grace period allows")
+			assert.False(t, procstate.GroupAlive(pgid), "the stubborn group outlived the server")
+			<-stopDone
+		})
+	}
 }
