@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/rs/zerolog"
 )
@@ -212,16 +214,35 @@ func (h *HTTP) guard(next http.Handler) http.Handler {
 	})
 }
 
-// knownSession answers 404 to a GET or DELETE that names a session the
-// server does not know or has terminated, as the spec requires. mcp-go
-// checks the session id only on POST: it would open a stream for any GET
-// and answer 200 to any DELETE.
+// knownSession enforces the session rules mcp-go leaves out: a GET or
+// DELETE that names a session the server does not know or has terminated
+// gets 404 (mcp-go checks ids only on POST, and would open a stream for any
+// GET and answer 200 to any DELETE); a POST without a session id that is not
+// an initialize gets 400 (mcp-go answers 404). Clients of the stateless
+// protocol (2026-07-28 and later) have no sessions and pass through.
 func knownSession(sessions server.SessionIdManager, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get(server.HeaderKeySessionID)
-		if id != "" && (r.Method == http.MethodGet || r.Method == http.MethodDelete) {
+		switch {
+		case id != "" && (r.Method == http.MethodGet || r.Method == http.MethodDelete):
 			if terminated, err := sessions.Validate(id); err != nil || terminated {
 				http.Error(w, fmt.Sprintf("unknown or terminated session %q; start a new one with initialize", id), http.StatusNotFound)
+				return
+			}
+		case id == "" && r.Method == http.MethodPost && !mcp.IsModernProtocol(r.Header.Get(mcp.HeaderProtocolVersion)):
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, fmt.Sprintf("read request body: %v", err), http.StatusBadRequest)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			var msg struct {
+				Method string `json:"method"`
+			}
+			// Malformed JSON goes on to mcp-go, which answers it with a
+			// JSON-RPC parse error.
+			if json.Unmarshal(body, &msg) == nil && msg.Method != "" && msg.Method != string(mcp.MethodInitialize) {
+				http.Error(w, fmt.Sprintf("missing %s header: send initialize first, then the session id it returns", server.HeaderKeySessionID), http.StatusBadRequest)
 				return
 			}
 		}

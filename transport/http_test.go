@@ -383,6 +383,7 @@ func TestHTTPGuard(t *testing.T) {
 		{name: "unknown session, GET", method: "GET", url: local + "/mcp", header: map[string]string{"Accept": "text/event-stream", "Mcp-Session-Id": "mcp-session-00000000-0000-4000-8000-000000000000", "Mcp-Protocol-Version": protocol}, want: 404, wantBody: "unknown or terminated session"},
 		{name: "terminated session, GET", method: "GET", url: local + "/mcp", header: map[string]string{"Accept": "text/event-stream", "Mcp-Session-Id": ended, "Mcp-Protocol-Version": protocol}, want: 404, wantBody: "unknown or terminated session"},
 		{name: "unknown session, DELETE", method: "DELETE", url: local + "/mcp", header: map[string]string{"Mcp-Session-Id": "nope", "Mcp-Protocol-Version": protocol}, want: 404, wantBody: "unknown or terminated session"},
+		{name: "no session, not initialize", method: "POST", url: local + "/mcp", header: mcpHeader("Mcp-Protocol-Version", protocol), body: strings.NewReader(listToolsBody), want: 400, wantBody: "missing Mcp-Session-Id header"},
 		{name: "terminated session, DELETE", method: "DELETE", url: local + "/mcp", header: map[string]string{"Mcp-Session-Id": ended, "Mcp-Protocol-Version": protocol}, want: 404, wantBody: "unknown or terminated session"},
 		// Legacy SSE predates the 404 rule; mcp-go answers a JSON-RPC error.
 		{name: "unknown SSE session on /message", method: "POST", url: local + "/message?sessionId=nope", header: mcpHeader(), body: strings.NewReader(listToolsBody), want: 400, wantCode: mcp.INVALID_PARAMS},
