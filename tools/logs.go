@@ -34,6 +34,7 @@ type logsArgs struct {
 	Limit  *int    `json:"limit"`
 	Stream string  `json:"stream"`
 	Grep   string  `json:"grep"`
+	Raw    bool    `json:"raw"`
 
 	re *regexp.Regexp
 }
@@ -98,15 +99,25 @@ func (a *logsArgs) query() procstate.Query {
 		stream = procstate.Stderr
 	}
 	re := a.re
+	text := a.text
 	switch {
 	case stream != 0 && re != nil:
-		q.Match = func(l *procstate.Line) bool { return l.Stream == stream && re.MatchString(l.Text) }
+		q.Match = func(l *procstate.Line) bool { return l.Stream == stream && re.MatchString(text(l.Text)) }
 	case stream != 0:
 		q.Match = func(l *procstate.Line) bool { return l.Stream == stream }
 	case re != nil:
-		q.Match = func(l *procstate.Line) bool { return re.MatchString(l.Text) }
+		q.Match = func(l *procstate.Line) bool { return re.MatchString(text(l.Text)) }
 	}
 	return q
+}
+
+// text is a line as the agent sees it: without terminal escape sequences
+// unless raw output was asked for.
+func (a *logsArgs) text(s string) string {
+	if a.Raw {
+		return s
+	}
+	return stripANSI(s)
 }
 
 type logLine struct {
@@ -137,6 +148,7 @@ func logsTool() mcp.Tool {
 			"`more` means lines remain after this page, `missed` counts lines evicted from memory before you read them. " +
 			"`limit` caps the lines returned (default 200, 1..5000). `stream`: stdout, stderr or all (default). " +
 			"`grep`: an RE2 regular expression; only matching lines are returned. Works for running and exited processes. " +
+			"Terminal escape sequences (colours, cursor moves) are removed unless `raw` is true. " +
 			"Text form: one line per output line, stderr lines prefixed with \"[stderr] \", then a [next_since=... status=...] footer.",
 		RawInputSchema: mustJSON(objectSchema(obj{
 			"name":   nameArg("The process whose output to read."),
@@ -145,6 +157,7 @@ func logsTool() mcp.Tool {
 			"limit":  obj{"type": "integer", "minimum": 1, "maximum": maxLimit, "description": "Most lines to return. Default 200."},
 			"stream": obj{"type": "string", "enum": logStreams, "description": "Which output: stdout, stderr or all. Default all."},
 			"grep":   obj{"type": "string", "maxLength": maxGrepBytes, "description": "RE2 regular expression; only matching lines are returned, e.g. \"(?i)error|warn\"."},
+			"raw":    obj{"type": "boolean", "description": "Keep terminal escape sequences (ANSI colours) in the text. Default false: they are removed."},
 		}, "name")),
 		RawOutputSchema: mustJSON(objectSchema(obj{
 			"name":   str("The process."),
@@ -192,7 +205,7 @@ func logsHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 			More:      page.More,
 		}
 		for i, l := range page.Lines {
-			res.Lines[i] = logLine{Seq: l.Seq, TS: formatTime(time.Unix(0, l.Time)), Stream: l.Stream.String(), Text: l.Text, Split: l.Split}
+			res.Lines[i] = logLine{Seq: l.Seq, TS: formatTime(time.Unix(0, l.Time)), Stream: l.Stream.String(), Text: args.text(l.Text), Split: l.Split}
 		}
 		return structured(res, logsText(res)), nil
 	}

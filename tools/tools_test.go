@@ -267,3 +267,28 @@ func texts(lines []logLine) []string {
 	}
 	return out
 }
+
+func TestLogsANSI(t *testing.T) {
+	h := newHarness(t, procstate.Config{})
+	ok[processInfo](h, "process_start", `{"name":"tty","command":"printf '\\033[31merror\\033[0m: boom\\nplain\\n'"}`)
+	h.waitDone("tty")
+	tests := []struct {
+		name string
+		args string
+		want []string
+	}{
+		{"stripped by default", `{"name":"tty"}`, []string{"error: boom", "plain"}},
+		{"raw", `{"name":"tty","raw":true}`, []string{"\x1b[31merror\x1b[0m: boom", "plain"}},
+		{"grep sees the stripped text", `{"name":"tty","grep":"^error: "}`, []string{"error: boom"}},
+		{"grep raw", `{"name":"tty","grep":"^error: ","raw":true}`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			page, txt := ok[logsResult](h, "process_logs", tt.args)
+			assert.Equal(t, tt.want, texts(page.Lines))
+			for _, line := range tt.want {
+				assert.Contains(t, txt, line)
+			}
+		})
+	}
+}
