@@ -32,12 +32,17 @@ type harness struct {
 
 func newHarness(t testing.TB, cfg procstate.Config) *harness {
 	t.Helper()
+	return newHarnessPolicy(t, cfg, Policy{})
+}
+
+func newHarnessPolicy(t testing.TB, cfg procstate.Config, policy Policy) *harness {
+	t.Helper()
 	if cfg.Dir == "" {
 		cfg.Dir = t.TempDir()
 	}
 	sup, err := procstate.New(cfg, zerolog.Nop())
 	require.NoError(t, err)
-	srv := NewServer(sup, "test", zerolog.Nop())
+	srv := NewServer(sup, "test", policy, zerolog.Nop())
 	c, err := client.NewInProcessClientWithOptions(srv, client.WithProtocolVersion(mcp.LATEST_LEGACY_PROTOCOL_VERSION))
 	require.NoError(t, err)
 	ctx := context.Background()
@@ -152,3 +157,7 @@ func (h *harness) waitLines(name string, n uint64) {
 }
 
 func listToolsRequest() mcp.ListToolsRequest { return mcp.ListToolsRequest{} }
+
+func callRequest(name string, args map[string]any) mcp.CallToolRequest {
+	return mcp.CallToolRequest{Params: mcp.CallToolParams{Name: name, Arguments: args}}
+}

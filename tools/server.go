@@ -37,8 +37,9 @@ const Instructions = `brummer-mcp runs and supervises long-running processes (de
 - process_stop stops a process and everything it spawned (TERM, then KILL after timeout_ms).
 Prefer this over running long commands in a shell: nothing blocks, nothing is orphaned, no output is lost.`
 
-// NewServer returns an MCP server offering the process tools backed by sup.
-func NewServer(sup *procstate.Supervisor, version string, log zerolog.Logger) *server.MCPServer {
+// NewServer returns an MCP server offering the process tools backed by sup,
+// within the limits of policy.
+func NewServer(sup *procstate.Supervisor, version string, policy Policy, log zerolog.Logger) *server.MCPServer {
 	log = log.With().Str("component", "tools").Logger()
 	s := server.NewMCPServer("brummer-mcp", version,
 		server.WithTitle("brummer process manager"),
@@ -49,11 +50,15 @@ func NewServer(sup *procstate.Supervisor, version string, log zerolog.Logger) *s
 		server.WithToolHandlerMiddleware(logCalls(log)),
 	)
 	s.AddTools(
-		server.ServerTool{Tool: startTool(), Handler: startHandler(sup)},
 		server.ServerTool{Tool: listTool(), Handler: listHandler(sup)},
-		server.ServerTool{Tool: stopTool(), Handler: stopHandler(sup)},
 		server.ServerTool{Tool: logsTool(), Handler: logsHandler(sup)},
 	)
+	if !policy.ReadOnly {
+		s.AddTools(
+			server.ServerTool{Tool: startTool(policy), Handler: startHandler(sup, policy)},
+			server.ServerTool{Tool: stopTool(), Handler: stopHandler(sup)},
+		)
+	}
 	return s
 }
 

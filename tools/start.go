@@ -86,17 +86,27 @@ func truncate(s string, n int) string {
 	return s[:n] + "..."
 }
 
-func startTool() mcp.Tool {
+func startTool(policy Policy) mcp.Tool {
+	desc := startDescription
+	if len(policy.Allow) > 0 {
+		desc += " Only these programs may be started: " + strings.Join(policy.Allow, ", ") + " (a command must be a simple command, without ; & | ` $( < >)."
+	}
+	return startToolDef(desc)
+}
+
+const startDescription = "Start a long-running process (dev server, watcher, test run, build) in the background and return at once with its record. " +
+	"Give exactly one of `command` (run by /bin/sh -c; pipes, &&, env assignments work) or `argv` (program and arguments, no shell). " +
+	"The process gets its own process group; its stdout and stderr are captured line by line (read them with process_logs). " +
+	"`name` is the handle for the other tools (default: the program's base name, made unique with -2, -3...). " +
+	"A name held by a running process is refused; reusing the name of an exited process replaces it. " +
+	"`cwd` defaults to the server's directory (relative paths resolve against it); `env` adds to the server's environment. " +
+	"A program that cannot be started is an error, and it stays listed with status failed and the reason."
+
+func startToolDef(desc string) mcp.Tool {
 	return mcp.Tool{
-		Name:  "process_start",
-		Title: "Start a process",
-		Description: "Start a long-running process (dev server, watcher, test run, build) in the background and return at once with its record. " +
-			"Give exactly one of `command` (run by /bin/sh -c; pipes, &&, env assignments work) or `argv` (program and arguments, no shell). " +
-			"The process gets its own process group; its stdout and stderr are captured line by line (read them with process_logs). " +
-			"`name` is the handle for the other tools (default: the program's base name, made unique with -2, -3...). " +
-			"A name held by a running process is refused; reusing the name of an exited process replaces it. " +
-			"`cwd` defaults to the server's directory (relative paths resolve against it); `env` adds to the server's environment. " +
-			"A program that cannot be started is an error, and it stays listed with status failed and the reason.",
+		Name:        "process_start",
+		Title:       "Start a process",
+		Description: desc,
 		RawInputSchema: mustJSON(objectSchema(obj{
 			"command": str("Shell command line, run with /bin/sh -c. Exclusive with argv."),
 			"argv":    obj{"type": "array", "items": obj{"type": "string"}, "minItems": 1, "description": "Program and arguments, run without a shell. Exclusive with command."},
@@ -109,13 +119,16 @@ func startTool() mcp.Tool {
 	}
 }
 
-func startHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
+func startHandler(sup *procstate.Supervisor, policy Policy) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		var args startArgs
 		if err := decodeArgs(rawArgs(req), &args); err != nil {
 			return toolError("%v", err), nil
 		}
 		if err := args.validate(); err != nil {
+			return toolError("%v", err), nil
+		}
+		if err := policy.check(&args); err != nil {
 			return toolError("%v", err), nil
 		}
 		p, err := sup.Start(procstate.Spec{Name: args.Name, Argv: args.Argv, Command: args.Command, Cwd: args.Cwd, Env: args.Env})

@@ -51,6 +51,7 @@ type options struct {
 	token        string
 	allowOrigins stringList
 	maxBody      int64
+	policy       tools.Policy
 }
 
 // stringList is a repeatable flag.
@@ -75,6 +76,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.token, "token", "", "bearer token every HTTP request must carry (default $BRUMMER_TOKEN); required off loopback")
 	fs.Var(&o.allowOrigins, "allow-origin", "an Origin allowed besides loopback ones, e.g. https://app.example (repeatable)")
 	fs.Int64Var(&o.maxBody, "max-body-bytes", transport.DefaultMaxBodyBytes, "largest HTTP request body")
+	fs.Var((*stringList)(&o.policy.Allow), "allow", "only programs matching this pattern may be started: a base name (npm, go*) or a path pattern (/usr/bin/*); repeatable")
+	fs.BoolVar(&o.policy.ReadOnly, "read-only", false, "offer only the reading tools (process_list, process_logs)")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "brummer-mcp %s: an MCP server that runs and supervises processes for AI agents.\n\n", versionString())
@@ -110,6 +113,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("--no-stdio needs --http: there would be no way to connect")
 	case o.maxBody < 1024:
 		return o, fmt.Errorf("--max-body-bytes must be at least 1024, got %d", o.maxBody)
+	}
+	if err := o.policy.Validate(); err != nil {
+		return o, err
 	}
 	if o.cwd != "" {
 		if fi, err := os.Stat(o.cwd); err != nil || !fi.IsDir() {
@@ -188,7 +194,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	srv := tools.NewServer(sup, versionString(), log)
+	srv := tools.NewServer(sup, versionString(), o.policy, log)
 
 	var web *transport.HTTP
 	httpErr := make(chan error, 1)

@@ -158,6 +158,7 @@ func TestStdioEndToEnd(t *testing.T) {
 	started := s.call(t, "process_start", map[string]any{
 		"name":    "web",
 		"command": "for i in $(seq 1 50); do echo line $i; done; sleep 60 & sleep 60; wait",
+		"env":     map[string]any{"API_TOKEN": "s3cr3t-value-never-echoed"},
 	})
 	pid := int(started["pid"].(float64))
 	require.Positive(t, pid)
@@ -199,6 +200,9 @@ func TestStdioEndToEnd(t *testing.T) {
 	assert.Equal(t, 0, s.wait(t))
 	assertOnlyJSONRPC(t, s.stdout.String())
 	assert.Contains(t, s.stderr.String(), "stdin closed; shutting down")
+	// Values of env are never echoed back or logged (debug level included).
+	assert.NotContains(t, s.stdout.String(), "s3cr3t-value-never-echoed")
+	assert.NotContains(t, s.stderr.String(), "s3cr3t-value-never-echoed")
 }
 
 // TestShutdownStopsChildren: however the server is asked to exit, it stops

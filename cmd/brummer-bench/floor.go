@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// FloorResult is scenarios 1 and 2 on one transport: the ping floor with 1
+// and 8 callers, then process_list of 10 and 100 processes and
+// process_logs of 100 lines, each interleaved with pings.
+type FloorResult struct {
+	Ping1 Throughput `json:"ping_1_caller"`
+	Ping8 Throughput `json:"ping_8_callers"`
+	// Ping8Clients is how the 8 callers connect: one shared stdio client
+	// (stdio has one), or 8 HTTP sessions.
+	Ping8Clients string `json:"ping_8_clients"`
+	// Procs10 and Procs100 are interleaved rounds of ping, list (and
+	// logs100 with 10 processes).
+	Procs10  map[string]Latency `json:"rounds_10_procs"`
+	Procs100 map[string]Latency `json:"rounds_100_procs"`
+	List10   callSize           `json:"list_10"`
+	List100  callSize           `json:"list_100"`
+	Logs100  callSize           `json:"logs_100"`
+	Ping     callSize           `json:"ping_wire"`
+	// ServerCPUUs is the server's CPU time per call (all threads, /proc
+	// schedstat) over a block of calls of one kind, with 10 processes:
+	// ping, list, logs100.
+	ServerCPUUs map[string]float64 `json:"server_cpu_us"`
+}
+
+// logProc is the command of the processes that have logs to read: 200
+// lines, then sleep until stopped.
+const logProc = "seq 1 200; exec sleep 3600"
+
+func (b *bench) runFloor(tr string) (*FloorResult, error) {
+	ctx := b.ctx
+	s, err := b.startServer(serverConfig{name: "floor", transport: tr})
+	if err != nil {
+		return nil, err
+	}
+	defer b.closeServer(s)
+	c, err := s.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r := &FloorResult{}
+	if _, err := pingLoad(ctx, []*conn{c}, 1, 200); err != nil { // warm up
+		return nil, err
+	}
+	b.progress("  ping, 1 caller")
+	if r.Ping1, err = pingLoad(ctx, []*conn{c}, 1, b.n.pings); err != nil {
+		return nil, err
+	}
+	b.progress("  ping, 8 callers")
+	callers := []*conn{c}
+	r.Ping8Clients = "1 stdio client shared by 8 goroutines"
+	if tr == "http" {
+		r.Ping8Clients = "8 HTTP sessions"
+		for range 7 {
+			hc, err := s.connectHTTP(ctx)
+			if err != nil {
+				return nil, err
+			}
+			callers = append(callers, hc)
+		}
+	}
+	if r.Ping8, err = pingLoad(ctx, callers, 8, b.n.pings/4); err != nil {
+		return nil, err
+	}
+	wire := c.rx.Load()
+	if _, err := c.ping(ctx); err != nil {
+		return nil, err
+	}
+	r.Ping.WireBytes = c.rx.Load() - wire
+
+	b.progress("  list 10, logs 100")
+	if err := b.startLogProcs(ctx, c, 0, 10); err != nil {
+		return nil, err
+	}
+	if r.List10, err = measureCall(ctx, c, "process_list", nil); err != nil {
+		return nil, err
+	}
+	logsArgs := map[string]any{"name": "p000", "tail": 100}
+	if r.Logs100, err = measureCall(ctx, c, "process_logs", logsArgs); err != nil {
+		return nil, err
+	}
+	stop := b.profile(s, "s2-list10-logs100-"+tr)
+	r.Procs10, err = rounds(ctx, b.n.rounds, b.n.phaseMax, pingStep(c),
+		toolStep("list", c, "process_list", nil), toolStep("logs100", c, "process_logs", logsArgs))
+	stop()
+	if err != nil {
+		return nil, err
+	}
+	r.ServerCPUUs = map[string]float64{}
+	for _, st := range []step{pingStep(c), toolStep("list", c, "process_list", nil), toolStep("logs100", c, "process_logs", logsArgs)} {
+		if r.ServerCPUUs[st.name], err = serverCPUPerCall(ctx, s, b.n.rounds/2, st); err != nil {
+			return nil, err
+		}
+	}
+
+	b.progress("  list 100")
+	if err := b.startLogProcs(ctx, c, 10, 90); err != nil {
+		return nil, err
+	}
+	if r.List100, err = measureCall(ctx, c, "process_list", nil); err != nil {
+		return nil, err
+	}
+	r.Procs100, err = rounds(ctx, b.n.rounds, b.n.phaseMax, pingStep(c), toolStep("list", c, "process_list", nil))
+	return r, err
+}
+
+// startLogProcs starts processes p<from>..p<from+n-1> that print 200 lines
+// and sleep, and waits until all their lines are in.
+func (b *bench) startLogProcs(ctx context.Context, c *conn, from, n int) error {
+	var procs []startArgs
+	for _, name := range names("p", from, n, 3) {
+		procs = append(procs, startArgs{"name": name, "command": logProc})
+	}
+	if _, err := startAll(ctx, []*conn{c}, 4, procs); err != nil {
+		return err
+	}
+	return waitFor(ctx, 30*time.Second, fmt.Sprintf("%d processes with 200 log lines", from+n), func() (bool, error) {
+		v, err := list(ctx, c, "running")
+		if err != nil {
+			return false, err
+		}
+		full := 0
+		for _, p := range v.Processes {
+			if p.Log.LastSeq >= 200 {
+				full++
+			}
+		}
+		return full == from+n, nil
+	})
+}

@@ -1,0 +1,337 @@
+// Command brummer-bench measures brummer-mcp end to end, as issue 4 asks:
+// it builds the real server, drives it with mcp-go clients over stdio and
+// streamable HTTP through five scenarios, runs procstate's design
+// benchmarks, and prints every target of the issue with the value measured,
+// the baseline measured in the same run, their ratio and PASS or MISS. The
+// full results go to a JSON file.
+//
+//	go run ./cmd/brummer-bench          # full run, about 5 minutes
+//	go run ./cmd/brummer-bench -quick   # smoke run, under a minute
+//
+// Everything runs on loopback. Every process the bench starts carries a
+// marker in its environment and is killed on exit, Ctrl-C included.
+//
+// With the environment variable BRUMMER_BENCH_HELPER set, the binary is a
+// helper child instead (BRUMMER_BENCH_HELPER=flood writes 100-byte lines
+// as fast as it can).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+func main() {
+	if mode := os.Getenv(helperEnv); mode != "" {
+		os.Exit(runHelper(mode))
+	}
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+type options struct {
+	quick      bool
+	floodFor   time.Duration
+	jsonPath   string
+	transports []string
+	scenarios  []string
+	perfDir    string
+}
+
+var (
+	allTransports = []string{"stdio", "http"}
+	allScenarios  = []string{"procstate", "floor", "isolation", "ingest", "scale"}
+)
+
+// counts bounds each measurement, by count and by time.
+type counts struct {
+	pings         int           // sequential pings for the floor
+	rounds        int           // interleaved rounds per phase
+	bigRounds     int           // rounds with 1,000 processes (a list is ~10x slower)
+	phaseMax      time.Duration // a phase stops after this even if rounds remain
+	scannerWindow time.Duration // each bufio.Scanner baseline
+	benchtime     string        // go test -benchtime for procstate ("" = default 1s)
+}
+
+var (
+	fullCounts  = counts{pings: 2000, rounds: 1000, bigRounds: 200, phaseMax: 8 * time.Second, scannerWindow: 5 * time.Second}
+	quickCounts = counts{pings: 400, rounds: 200, bigRounds: 40, phaseMax: 2 * time.Second, scannerWindow: time.Second, benchtime: "50ms"}
+)
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	var transports, scenarios string
+	fs := flag.NewFlagSet("brummer-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.BoolVar(&o.quick, "quick", false, "short run (under a minute): fewer calls, 3s flood, short procstate benchmarks")
+	fs.DurationVar(&o.floodFor, "flood", 0, "how long scenario 4 floods the server (default 30s, or 3s with -quick)")
+	fs.StringVar(&o.jsonPath, "json", "bench-results.json", "write the full results to this JSON file")
+	fs.StringVar(&transports, "transports", strings.Join(allTransports, ","), "transports to measure")
+	fs.StringVar(&scenarios, "scenarios", strings.Join(allScenarios, ","), "scenarios to run")
+	fs.StringVar(&o.perfDir, "perf", "", "record the server with perf (CPU stacks) during scenarios 2 to 5 into this directory")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	var err error
+	if o.transports, err = subset("-transports", transports, allTransports); err != nil {
+		return o, err
+	}
+	if o.scenarios, err = subset("-scenarios", scenarios, allScenarios); err != nil {
+		return o, err
+	}
+	switch {
+	case o.floodFor < 0:
+		return o, fmt.Errorf("-flood must not be negative, got %s", o.floodFor)
+	case o.floodFor == 0 && o.quick:
+		o.floodFor = 3 * time.Second
+	case o.floodFor == 0:
+		o.floodFor = 30 * time.Second
+	}
+	return o, nil
+}
+
+// subset parses a comma-separated list of names from all.
+func subset(flagName, list string, all []string) ([]string, error) {
+	var out []string
+	for _, s := range strings.Split(list, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if !slices.Contains(all, s) {
+			return nil, fmt.Errorf("%s: unknown %q (choose from %s)", flagName, s, strings.Join(all, ", "))
+		}
+		out = append(out, s)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: empty", flagName)
+	}
+	return out, nil
+}
+
+// bench is one run.
+type bench struct {
+	ctx    context.Context
+	opt    options
+	n      counts
+	root   string // the module's root
+	tmp    string // removed at exit
+	work   string // the servers' --cwd
+	bin    string // the server binary
+	self   string // this binary, for helper children
+	marker string // BRUMMER_BENCH_RUN=<id>, in every child's environment
+	stderr io.Writer
+	start  time.Time
+
+	mu       sync.Mutex
+	servers  []*server
+	closed   map[*server]bool
+	profiles []string
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "brummer-bench:", err)
+		return 2
+	}
+	if runtime.GOOS != "linux" {
+		fmt.Fprintln(stderr, "brummer-bench: needs Linux (it reads /proc for memory and CPU time)")
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// A safety net: no run may hang; a full run takes about 5 minutes.
+	limit := 15 * time.Minute
+	if o.quick {
+		limit = 5 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, limit+o.floodFor*2)
+	defer cancel()
+
+	b := &bench{ctx: ctx, opt: o, n: fullCounts, stderr: stderr, start: time.Now(), closed: map[*server]bool{}}
+	if o.quick {
+		b.n = quickCounts
+	}
+	b.marker = fmt.Sprintf("BRUMMER_BENCH_RUN=%d-%d", os.Getpid(), b.start.UnixNano())
+	defer b.cleanup()
+
+	res, err := b.runAll()
+	if res != nil {
+		printReport(stdout, res)
+		if werr := writeJSON(o.jsonPath, res); werr != nil {
+			fmt.Fprintln(stderr, "brummer-bench:", werr)
+			return 1
+		}
+		fmt.Fprintf(stderr, "results written to %s\n", o.jsonPath)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "brummer-bench:", err)
+		return 1
+	}
+	return 0
+}
+
+// runAll prepares the run and executes the scenarios in order. A scenario
+// that fails is recorded and the others still run, unless the run was
+// interrupted.
+func (b *bench) runAll() (*Results, error) {
+	res := &Results{
+		Command: "go run ./cmd/brummer-bench " + shellJoin(os.Args[1:]),
+		Started: b.start.UTC().Format(time.RFC3339),
+		Quick:   b.opt.quick,
+		Machine: machineInfo(),
+	}
+	if err := b.prepare(); err != nil {
+		return nil, err
+	}
+	res.Machine.GoVersion = goVersion(b.ctx)
+	res.Transports = map[string]*TransportResults{}
+	for _, tr := range b.opt.transports {
+		res.Transports[tr] = &TransportResults{}
+	}
+	var errs []error
+	record := func(what string, err error) {
+		if err != nil {
+			err = fmt.Errorf("%s: %w", what, err)
+			errs = append(errs, err)
+			res.Errors = append(res.Errors, err.Error())
+			b.progress("  FAILED: " + err.Error())
+		}
+	}
+	for _, sc := range b.opt.scenarios {
+		if b.ctx.Err() != nil {
+			break
+		}
+		if sc == "procstate" {
+			b.progress("procstate design benchmarks (go test -bench)")
+			var err error
+			res.Procstate, err = b.runProcstate()
+			record(sc, err)
+			continue
+		}
+		for _, tr := range b.opt.transports {
+			if b.ctx.Err() != nil {
+				break
+			}
+			b.progress(fmt.Sprintf("%s on %s", sc, tr))
+			t := res.Transports[tr]
+			var err error
+			switch sc {
+			case "floor":
+				t.Floor, err = b.runFloor(tr)
+			case "isolation":
+				t.Isolation, err = b.runIsolation(tr)
+			case "ingest":
+				t.Ingest, err = b.runIngest(tr)
+			case "scale":
+				t.Scale, err = b.runScale(tr)
+			}
+			b.closeAll()
+			record(sc+" on "+tr, err)
+		}
+	}
+	if err := b.ctx.Err(); err != nil {
+		errs = append(errs, fmt.Errorf("interrupted: %w", err))
+	}
+	res.Machine.LoadAvgEnd = loadAvg()
+	res.Seconds = round3(time.Since(b.start).Seconds())
+	res.Profiles = b.profiles
+	res.Targets, res.Figures = evaluate(res)
+	return res, errors.Join(errs...)
+}
+
+// prepare finds the module, builds the server and makes the directories.
+func (b *bench) prepare() error {
+	out, err := exec.CommandContext(b.ctx, "go", "env", "GOMOD").Output()
+	gomod := strings.TrimSpace(string(out))
+	if err != nil || gomod == "" || gomod == os.DevNull {
+		return errors.New("run brummer-bench inside the brummer-mcp module (go run ./cmd/brummer-bench)")
+	}
+	b.root = filepath.Dir(gomod)
+	if b.self, err = os.Executable(); err != nil {
+		return err
+	}
+	if b.tmp, err = os.MkdirTemp("", "brummer-bench-"); err != nil {
+		return err
+	}
+	b.work = filepath.Join(b.tmp, "work")
+	if err := os.Mkdir(b.work, 0o755); err != nil {
+		return err
+	}
+	if b.opt.perfDir != "" {
+		if _, err := exec.LookPath("perf"); err != nil {
+			return fmt.Errorf("-perf: %w", err)
+		}
+		if err := os.MkdirAll(b.opt.perfDir, 0o755); err != nil {
+			return err
+		}
+	}
+	b.progress("building ./cmd/brummer-mcp")
+	b.bin, err = buildServer(b.ctx, b.root, b.tmp)
+	return err
+}
+
+func (b *bench) progress(msg string) {
+	fmt.Fprintf(b.stderr, "[%6.1fs] %s\n", time.Since(b.start).Seconds(), msg)
+}
+
+func (b *bench) track(s *server) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.servers = append(b.servers, s)
+}
+
+// closeServer shuts s down once; later calls return nil.
+func (b *bench) closeServer(s *server) error {
+	b.mu.Lock()
+	if b.closed[s] {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed[s] = true
+	b.mu.Unlock()
+	return s.close(30 * time.Second)
+}
+
+// closeAll shuts down every server still running.
+func (b *bench) closeAll() {
+	b.mu.Lock()
+	servers := slices.Clone(b.servers)
+	b.mu.Unlock()
+	for _, s := range servers {
+		if err := b.closeServer(s); err != nil {
+			b.progress("  " + err.Error())
+		}
+	}
+}
+
+// cleanup stops every server, kills anything left with the run's marker
+// and removes the temporary directory.
+func (b *bench) cleanup() {
+	b.closeAll()
+	if killed := sweep(b.marker); len(killed) > 0 {
+		b.progress(fmt.Sprintf("killed %d leftover processes: %v", len(killed), killed))
+	}
+	if b.tmp != "" {
+		os.RemoveAll(b.tmp)
+	}
+}
