@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -386,7 +387,7 @@ func TestServerKilledLeavesNoChildren(t *testing.T) {
 			if !assert.Eventually(t, func() bool { return !procstate.GroupAlive(pgid) }, 2*time.Second, 5*time.Millisecond,
 				"trial %d: group %d outlived the killed server by 2s", trial, pgid) {
 				survivors++
-				_ = syscall.Kill(-pgid, syscall.SIGKILL)
+				_ = killGroup(pgid)
 			}
 		}
 		assert.Eventually(t, func() bool { return !procExists(guardPid) || isZombie(guardPid) }, 2*time.Second, 5*time.Millisecond, "guard lingers")
@@ -443,4 +444,102 @@ func TestShutdownWithStopInFlight(t *testing.T) {
 			<-stopDone
 		})
 	}
+}
+
+// TestMalformedJSONRPCOnStdio: broken input on stdio gets a JSON-RPC error
+// where one is due, never a crash or a hang, and the next request is served.
+func TestMalformedJSONRPCOnStdio(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "--log-level", "error")
+	cmd.Env = append(os.Environ(), "BRUMMER_E2E_SERVER=1")
+	cmd.Dir = t.TempDir()
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+
+	// Every response, by id, as it arrives.
+	responses := make(chan map[string]any, 64)
+	go func() {
+		defer close(responses)
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(nil, 64<<20)
+		for sc.Scan() {
+			var msg map[string]any
+			if json.Unmarshal(sc.Bytes(), &msg) == nil {
+				responses <- msg
+			}
+		}
+	}()
+	send := func(line []byte) {
+		_, err := stdin.Write(append(line, '\n'))
+		require.NoError(t, err)
+	}
+	// next returns the responses that arrive until every wanted id has
+	// been answered.
+	next := func(want ...float64) []map[string]any {
+		var got []map[string]any
+		timeout := time.After(60 * time.Second)
+		for len(want) > 0 {
+			select {
+			case msg, ok := <-responses:
+				require.True(t, ok, "the server closed stdout (crashed?)")
+				got = append(got, msg)
+				id, _ := msg["id"].(float64)
+				want = slices.DeleteFunc(want, func(w float64) bool { return w == id })
+			case <-timeout:
+				t.Fatalf("no response with ids %v (the server hangs?)", want)
+			}
+		}
+		return got
+	}
+	send([]byte(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`))
+	next(1)
+	send([]byte(`{"jsonrpc":"2.0","method":"notifications/initialized"}`))
+
+	tests := []struct {
+		name string
+		line []byte
+		id   float64 // the request's id, if it has one: its answer is awaited too
+		code float64 // the JSON-RPC error code due; 0 for none
+	}{
+		{"garbage", []byte("garbage"), 0, -32700},
+		{"truncated JSON", []byte(`{"jsonrpc":"2.0","id":5,"method":"pi`), 0, -32700},
+		{"invalid UTF-8", []byte("\xff\xfe{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"ping\"}"), 0, -32700},
+		{"wrong jsonrpc version", []byte(`{"jsonrpc":"1.0","id":6,"method":"ping"}`), 6, -32600},
+		{"no version, no method", []byte(`{"id":9}`), 9, -32600},
+		{"unknown method", []byte(`{"jsonrpc":"2.0","id":10,"method":"nope"}`), 10, -32601},
+		{"empty array", []byte(`[]`), 0, -32700},
+		{"20 MB line", []byte(`{"jsonrpc":"2.0","id":12,"method":"tools/call","params":{"name":"process_list","arguments":{"status":"` + strings.Repeat("a", 20<<20) + `"}}}`), 12, 0},
+		{"empty line", []byte(""), 0, 0},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			send(tt.line)
+			ping := float64(1000 + i)
+			send([]byte(fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"ping"}`, int(ping))))
+			wait := []float64{ping}
+			if tt.id != 0 {
+				wait = append(wait, tt.id)
+			}
+			got := next(wait...)
+			for _, msg := range got {
+				if msg["id"] == ping {
+					assert.Contains(t, msg, "result", "the ping after it was not served")
+				}
+			}
+			if tt.code != 0 {
+				var codes []float64
+				for _, msg := range got {
+					if e, ok := msg["error"].(map[string]any); ok {
+						codes = append(codes, e["code"].(float64))
+					}
+				}
+				assert.Contains(t, codes, tt.code)
+			}
+		})
+	}
+	require.NoError(t, stdin.Close())
+	require.NoError(t, cmd.Wait(), "the server must exit 0 at stdin EOF")
 }
