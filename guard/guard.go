@@ -9,6 +9,14 @@
 // exits. On a clean shutdown the server stops its children itself and says
 // goodbye, and the guard exits without killing anything.
 //
+// # Windows
+//
+// Windows needs no guard, and Start returns an error wrapping
+// errors.ErrUnsupported there: procstate puts each child in a job object
+// created with JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE whose only handle the
+// server holds, so when the server dies, however it dies, the system closes
+// the handle and kills every process in the job.
+//
 // # Protocol
 //
 // One line per message on the guard's stdin: "+PGID" (a group to guard),
@@ -29,7 +37,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"os/signal"
 	"strconv"
@@ -51,37 +58,6 @@ type Client struct {
 	cmd    *exec.Cmd
 	waited chan struct{} // closed when the guard process has been reaped
 	log    zerolog.Logger
-}
-
-// Start launches exe in guard mode (with EnvMode=1) and returns its client.
-// The guard runs in its own process group, so that a terminal's Ctrl-C or a
-// signal to the server's group does not reach it: it ends by its pipe.
-func Start(exe string, log zerolog.Logger) (*Client, error) {
-	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), EnvMode+"=1")
-	cmd.Stdout = nil
-	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	w, err := cmd.StdinPipe()
-	if err != nil {
-		return nil, fmt.Errorf("guard pipe: %w", err)
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start guard: %w", err)
-	}
-	c := &Client{w: w, cmd: cmd, waited: make(chan struct{}), log: log.With().Str("component", "guard").Logger()}
-	go func() {
-		defer close(c.waited)
-		err := cmd.Wait()
-		c.mu.Lock()
-		clean := c.w == nil
-		c.broken = true
-		c.mu.Unlock()
-		if !clean {
-			c.log.Warn().Err(err).Msg("guard exited early; children are no longer protected against a crash of the server")
-		}
-	}()
-	return c, nil
 }
 
 // Add asks the guard to kill group pgid if the server dies.
@@ -152,7 +128,7 @@ func Run(in io.Reader) error {
 	// EOF (or a read error) without "bye": the server is gone.
 	var errs []error
 	for pgid := range groups {
-		if err := syscall.Kill(-pgid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		if err := killGroup(pgid); err != nil {
 			errs = append(errs, fmt.Errorf("kill group %d: %w", pgid, err))
 		}
 	}

@@ -30,4 +30,16 @@
 //
 // Waiting for a change is done with [Record.Changed], a channel closed when
 // the record is superseded, combined with the caller's context.
+//
+// # Platforms
+//
+// On Unix each child leads a process group of its own and a stop signals
+// the group; Linux adds a parent-death signal and, with Config.Subreaper, a
+// child subreaper. Windows has neither process groups nor signals: each
+// child runs in a job object of its own, owned by its Process like a
+// process group id, and released once the group is empty or killed. KILL
+// terminates the job, TERM and INT become a CTRL_BREAK_EVENT, and the jobs,
+// whose only handles this process holds, die with it. An index of the live
+// jobs by leader pid, written only at spawn and release, answers
+// [GroupAlive] there. Platform code lives in files named for the platform.
 package procstate

@@ -2,20 +2,19 @@ package procstate
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
-	"golang.org/x/sys/unix"
 )
 
 // The test binary is also the child process of the supervisor tests. When
@@ -41,6 +40,17 @@ import (
 //	stderr [N]             print "out I" to stdout and "err I" to stderr for I in
 //	                       1..N (default 3), exit 0
 //	flood                  print 100-byte lines to stdout until killed
+//	bytes N                write N bytes "xxx..." without a newline to stdout
+//	                       in 1 MiB writes, exit 0
+//	print Q                write strconv.Unquote(Q) to stdout (Q is a Go string
+//	                       literal, so NUL and invalid UTF-8 survive argv), exit 0
+//	tick                   print "tick" every 5ms to stdout until a write fails
+//	orphan-writer N        start a copy of itself in tick mode, which inherits
+//	                       its process group, stdout and stderr, print the copy's
+//	                       pid, print "line 1" ... "line N" one write each, exit 0
+//	orphans K              start K "sleep 3600" processes (cheaper than copies of
+//	                       itself), which inherit its process group and stderr,
+//	                       print their pids one a line, print "ready", exit 0
 //
 // A mode that cannot run (bad argument) prints why to stderr and exits 2.
 const (
@@ -120,18 +130,14 @@ func runHelper(mode string, args []string) int {
 			return n
 		}
 	case "selfkill":
-		sig := unix.SignalNum("SIG" + strings.TrimPrefix(strings.ToUpper(arg(0, "KILL")), "SIG"))
-		if sig == 0 {
-			err = fmt.Errorf("mode selfkill: unknown signal %q", arg(0, "KILL"))
+		if err = selfKill(arg(0, "KILL")); err != nil {
 			break
 		}
-		signal.Reset(sig)
-		_ = syscall.Kill(os.Getpid(), sig)
 		blockForever()
 	case "sleep":
 		blockForever()
 	case "ignoreterm":
-		signal.Ignore(syscall.SIGTERM)
+		ignoreStop()
 		fmt.Println("ready")
 		blockForever()
 	case "grandchildren":
@@ -192,6 +198,69 @@ func runHelper(mode string, args []string) int {
 			if _, err = w.Write(line); err != nil {
 				break
 			}
+		}
+	case "bytes":
+		var n int
+		if n, err = num(0, ""); err != nil {
+			break
+		}
+		block := bytes.Repeat([]byte("x"), 1<<20)
+		for n > 0 && err == nil {
+			k := min(n, len(block))
+			_, err = os.Stdout.Write(block[:k])
+			n -= k
+		}
+		if err == nil {
+			return 0
+		}
+	case "print":
+		var text string
+		if text, err = strconv.Unquote(arg(0, "")); err != nil {
+			break
+		}
+		if _, err = io.WriteString(os.Stdout, text); err == nil {
+			return 0
+		}
+	case "tick":
+		for {
+			if _, err = io.WriteString(os.Stdout, "tick\n"); err != nil {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	case "orphan-writer":
+		var n int
+		if n, err = num(0, ""); err != nil {
+			break
+		}
+		cmd := helperCommand("tick")
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		if err = cmd.Start(); err != nil {
+			break
+		}
+		fmt.Println(cmd.Process.Pid)
+		for i := 1; i <= n && err == nil; i++ {
+			_, err = fmt.Printf("line %d\n", i)
+		}
+		if err == nil {
+			return 0
+		}
+	case "orphans":
+		var k int
+		if k, err = num(0, ""); err != nil {
+			break
+		}
+		for range k {
+			cmd := exec.Command("sleep", "3600")
+			cmd.Stderr = os.Stderr
+			if err = cmd.Start(); err != nil {
+				break
+			}
+			fmt.Println(cmd.Process.Pid)
+		}
+		if err == nil {
+			fmt.Println("ready")
+			return 0
 		}
 	default:
 		err = fmt.Errorf("unknown helper mode %q", mode)

@@ -23,7 +23,8 @@ type Process struct {
 	// rec never take it.
 	mu       sync.Mutex
 	cmd      *exec.Cmd     // set once spawned; Wait is called only by the waiter
-	pgid     int           // process group id, 0 if never spawned
+	pgid     int           // process group id (the leader's pid), 0 if never spawned
+	grp      *group        // set once spawned, with pgid; nil if never spawned
 	stopDone chan struct{} // non-nil once a stop sequence runs; closed when it ends
 
 	killed        atomic.Bool   // the stop sequence had to SIGKILL
@@ -84,7 +85,7 @@ func (p *Process) wait(cmd *exec.Cmd, pipes [2]*os.File, readersDone <-chan stru
 	}
 	drain.Stop()
 
-	code, sig, errText := exitOf(cmd, err)
+	code, sig, errText := exitOf(cmd, err, p.grp)
 	p.update(func(r *Record) {
 		r.Status = StatusExited
 		r.EndedAt = time.Now()
@@ -93,15 +94,20 @@ func (p *Process) wait(cmd *exec.Cmd, pipes [2]*os.File, readersDone <-chan stru
 		r.Error = errText
 	})
 	p.sup.exited(p)
-	if !groupAlive(p.pgid) {
+	if !p.grp.alive() {
 		p.groupDone()
 	}
 	close(p.done)
 }
 
-// groupDone reports the process group as gone for good, once.
+// groupDone reports the process group as gone for good (or SIGKILLed),
+// once, and releases it.
 func (p *Process) groupDone() {
-	if f := p.sup.cfg.GroupDone; f != nil && p.pgid > 0 && p.groupDoneOnce.CompareAndSwap(false, true) {
+	if p.pgid <= 0 || !p.groupDoneOnce.CompareAndSwap(false, true) {
+		return
+	}
+	p.grp.release()
+	if f := p.sup.cfg.GroupDone; f != nil {
 		f(p.pgid)
 	}
 }
@@ -124,7 +130,7 @@ func (p *Process) stop(ctx context.Context, sig syscall.Signal, grace time.Durat
 	}
 	if !rec.Status.Live() {
 		p.mu.Unlock()
-		p.killLeftovers()
+		p.killLeftovers(true)
 		return StopResult{Process: p, Record: rec, AlreadyStopped: true}, nil
 	}
 	done := p.stopDone
@@ -132,8 +138,8 @@ func (p *Process) stop(ctx context.Context, sig syscall.Signal, grace time.Durat
 		done = make(chan struct{})
 		p.stopDone = done
 		p.updateLocked(func(r *Record) { r.Status = StatusStopping })
-		pgid := p.pgid
-		p.sup.wg.Go(func() { p.stopSequence(pgid, sig, grace, done) })
+		pgid, grp := p.pgid, p.grp
+		p.sup.wg.Go(func() { p.stopSequence(pgid, grp, sig, grace, done) })
 	}
 	p.mu.Unlock()
 
@@ -148,21 +154,21 @@ func (p *Process) stop(ctx context.Context, sig syscall.Signal, grace time.Durat
 // stopSequence signals the group, waits for the leader and then the rest of
 // the group to be gone, SIGKILLs whatever is left after grace, and waits
 // until the exit is published.
-func (p *Process) stopSequence(pgid int, sig syscall.Signal, grace time.Duration, done chan struct{}) {
+func (p *Process) stopSequence(pgid int, grp *group, sig syscall.Signal, grace time.Duration, done chan struct{}) {
 	defer close(done)
 	log := p.sup.log.With().Str("process", p.name).Int("pgid", pgid).Logger()
-	if err := signalGroup(pgid, sig); err != nil {
+	if err := grp.signal(sig); err != nil {
 		log.Warn().Err(err).Msg("signal group")
 	}
 	deadline := time.NewTimer(grace)
 	defer deadline.Stop()
-	if sig != syscall.SIGKILL && p.awaitGroup(pgid, deadline.C) {
+	if sig != syscall.SIGKILL && p.awaitGroup(grp, deadline.C) {
 		<-p.done
 		p.groupDone()
 		return
 	}
 	p.killed.Store(sig != syscall.SIGKILL)
-	if err := signalGroup(pgid, syscall.SIGKILL); err != nil {
+	if err := grp.signal(syscall.SIGKILL); err != nil {
 		log.Warn().Err(err).Msg("kill group")
 	}
 	<-p.done
@@ -171,7 +177,7 @@ func (p *Process) stopSequence(pgid int, sig syscall.Signal, grace time.Duration
 	// so that a restart finds the ports and files of the old group free.
 	killDeadline := time.NewTimer(killWait)
 	defer killDeadline.Stop()
-	if !p.awaitGroup(pgid, killDeadline.C) {
+	if !p.awaitGroup(grp, killDeadline.C) {
 		log.Warn().Msg("process group still running after SIGKILL")
 		return
 	}
@@ -186,20 +192,20 @@ const killWait = 2 * time.Second
 // is left running, and reports whether that happened before deadline. There
 // is no event for "group empty", so after the leader's exit it polls with a
 // backoff of up to 20ms.
-func (p *Process) awaitGroup(pgid int, deadline <-chan time.Time) bool {
+func (p *Process) awaitGroup(grp *group, deadline <-chan time.Time) bool {
 	select {
 	case <-p.exited:
 	case <-deadline:
 		return false
 	}
 	backoff := time.Millisecond
-	for groupAlive(pgid) {
+	for grp.alive() {
 		t := time.NewTimer(backoff)
 		select {
 		case <-t.C:
 		case <-deadline:
 			t.Stop()
-			return !groupAlive(pgid)
+			return !grp.alive()
 		}
 		backoff = min(2*backoff, 20*time.Millisecond)
 	}
@@ -207,10 +213,12 @@ func (p *Process) awaitGroup(pgid int, deadline <-chan time.Time) bool {
 }
 
 // killLeftovers SIGKILLs what is left of an exited process's group:
-// descendants that outlived it. It is a no-op when the group is empty.
-func (p *Process) killLeftovers() {
+// descendants that outlived it. It is a no-op when the group is empty. With
+// wait, it also waits (up to killWait) until the group is gone, as a stop
+// does after SIGKILL: the signal is delivered asynchronously.
+func (p *Process) killLeftovers(wait bool) {
 	p.mu.Lock()
-	pgid := p.pgid
+	pgid, grp := p.pgid, p.grp
 	p.mu.Unlock()
 	select {
 	case <-p.exited:
@@ -219,8 +227,15 @@ func (p *Process) killLeftovers() {
 	}
 	// The group id is the leader's pid: once the group is empty it can be
 	// reused, so never touch a group that one of our live processes leads.
-	if groupAlive(pgid) && !p.sup.leadsGroup(pgid) {
-		_ = signalGroup(pgid, syscall.SIGKILL)
+	if grp.alive() && !p.sup.leadsGroup(pgid) {
+		_ = grp.signal(syscall.SIGKILL)
+		if wait {
+			deadline := time.NewTimer(killWait)
+			if !p.awaitGroup(grp, deadline.C) {
+				p.sup.log.Warn().Str("process", p.name).Int("pgid", pgid).Msg("process group still running after SIGKILL")
+			}
+			deadline.Stop()
+		}
 	}
 	p.groupDone()
 }

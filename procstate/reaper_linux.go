@@ -77,6 +77,13 @@ func (r *reaper) waited(pid int, p *Process) {
 	r.mu.Unlock()
 }
 
+// reapInterval is the least time between two scans for orphans. Every
+// child's exit raises SIGCHLD, but only orphans need the reaper (the waiters
+// reap our own children), and a scan reads all of /proc: under churn, one
+// scan per exit would cost a third of the server's CPU. An orphan's zombie
+// lingers at most this long.
+const reapInterval = 100 * time.Millisecond
+
 func (r *reaper) loop() {
 	defer close(r.done)
 	for {
@@ -84,6 +91,15 @@ func (r *reaper) loop() {
 		case <-r.sigs:
 			r.reapOrphans()
 		case <-r.stop:
+			return
+		}
+		// Let exits pile up: SIGCHLDs meanwhile coalesce into one (the
+		// channel holds one), and the next scan reaps them all.
+		t := time.NewTimer(reapInterval)
+		select {
+		case <-t.C:
+		case <-r.stop:
+			t.Stop()
 			return
 		}
 	}

@@ -33,11 +33,13 @@ type Record struct {
 	Name string
 	// Argv is the program and its arguments when started without a shell.
 	Argv []string
-	// Command is the shell command line when started through /bin/sh -c.
+	// Command is the shell command line when started through the shell
+	// (/bin/sh -c; cmd.exe on Windows).
 	Command string
 	// Cwd is the absolute working directory.
 	Cwd string
-	// Pid is the process id (also its process group id); 0 if never spawned.
+	// Pid is the process id (also its process group id; on Windows the
+	// process leads a job object instead); 0 if never spawned.
 	Pid int
 	// Status is the lifecycle state.
 	Status Status
@@ -49,6 +51,7 @@ type Record struct {
 	// when the spawn failed.
 	ExitCode int
 	// Signal names the signal that killed the process ("SIGKILL"), if any.
+	// On Windows it is "SIGKILL" when a stop terminated the job, else empty.
 	Signal string
 	// Error explains a spawn failure, or a wait error.
 	Error string

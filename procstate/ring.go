@@ -58,6 +58,11 @@ type LogStats struct {
 const (
 	lineBlockSize = 256       // lines allocated together
 	textChunkSize = 256 << 10 // text bytes allocated together
+	// blockTextMax is the longest text whose Line comes from a block. A
+	// block stays reachable while one of its lines is retained, and so does
+	// the text of its evicted lines: longer lines get a Line of their own,
+	// so that this costs at most lineBlockSize*blockTextMax beyond maxBytes.
+	blockTextMax = 1 << 10
 )
 
 // Ring is a bounded, append-only log of output lines, addressed by sequence
@@ -146,11 +151,16 @@ func (r *Ring) appendLocked(stream Stream, ts int64, lines [][]byte, split []boo
 			first++
 			r.first.Store(first)
 		}
-		if len(r.block) == 0 {
-			r.block = make([]Line, lineBlockSize)
+		var ln *Line
+		if n > blockTextMax {
+			ln = new(Line)
+		} else {
+			if len(r.block) == 0 {
+				r.block = make([]Line, lineBlockSize)
+			}
+			ln = &r.block[0]
+			r.block = r.block[1:]
 		}
-		ln := &r.block[0]
-		r.block = r.block[1:]
 		last++
 		*ln = Line{Seq: last, Time: ts, Stream: stream, Split: split != nil && split[i], Text: r.internLocked(text)}
 		bytes += n

@@ -5,19 +5,52 @@ package procstate
 import (
 	"errors"
 	"os/exec"
-	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
+// shellCommand returns the argv that runs command through the shell. The
+// command line is passed as one argument, so cmdLine is empty: only Windows
+// needs a verbatim command line.
+func shellCommand(command string) (argv []string, cmdLine string) {
+	return []string{"/bin/sh", "-c", command}, ""
+}
+
 // sysProcAttr puts the child in a process group of its own, so that a stop
-// reaches everything it spawns; see pdeathsig for the rest.
-func sysProcAttr() *syscall.SysProcAttr {
+// reaches everything it spawns; see pdeathsig for the rest. cmdLine is
+// unused here (see shellCommand).
+func sysProcAttr(cmdLine string) *syscall.SysProcAttr {
 	attr := &syscall.SysProcAttr{Setpgid: true}
 	setPdeathsig(attr)
 	return attr
 }
+
+// group is a child's process group. The child leads it, so its id is the
+// child's pid, and everything the child spawns joins it unless it leaves
+// on purpose (setsid). The methods accept a nil group (never spawned).
+type group struct{ pgid int }
+
+// startGroup returns the group of a child just started with sysProcAttr.
+// It cannot fail here; the error is for platforms where it can.
+func startGroup(cmd *exec.Cmd) (*group, error) {
+	return &group{pgid: cmd.Process.Pid}, nil
+}
+
+// signal sends sig to every process in the group.
+func (g *group) signal(sig syscall.Signal) error {
+	if g == nil {
+		return nil
+	}
+	return signalGroup(g.pgid, sig)
+}
+
+// alive reports whether any process of the group is still running.
+func (g *group) alive() bool { return g != nil && groupAlive(g.pgid) }
+
+// release gives up the group once it is gone or killed. A process group
+// needs no cleanup; on Windows this closes the job.
+func (g *group) release() {}
 
 // signalGroup sends sig to every process in the group pgid. A group that
 // is already gone is not an error.
@@ -33,8 +66,9 @@ func signalGroup(pgid int, sig syscall.Signal) error {
 }
 
 // exitOf turns the result of cmd.Wait into exit code, signal name and an
-// error text for anything that is not a plain exit.
-func exitOf(cmd *exec.Cmd, err error) (code int, sig string, errText string) {
+// error text for anything that is not a plain exit. The wait status names
+// the signal, so the group is not needed here.
+func exitOf(cmd *exec.Cmd, err error, _ *group) (code int, sig string, errText string) {
 	code = -1
 	ps := cmd.ProcessState
 	if ps == nil {
@@ -53,12 +87,9 @@ func exitOf(cmd *exec.Cmd, err error) (code int, sig string, errText string) {
 	return ps.ExitCode(), "", errText
 }
 
-// SignalByName maps "TERM", "SIGTERM", "term" and so on to a signal for
-// the signals a stop may send.
-func SignalByName(name string) (syscall.Signal, bool) {
-	s, ok := stopSignals[normSignal(name)]
-	return s, ok
-}
+// signalNames are the signals a stop may send, in the order SignalNames
+// lists them; every Unix has the same set.
+var signalNames = []string{"TERM", "INT", "HUP", "QUIT", "KILL", "USR1", "USR2"}
 
 var stopSignals = map[string]syscall.Signal{
 	"TERM": syscall.SIGTERM, "INT": syscall.SIGINT, "HUP": syscall.SIGHUP,
@@ -70,12 +101,6 @@ var stopSignals = map[string]syscall.Signal{
 func groupExists(pgid int) bool {
 	err := syscall.Kill(-pgid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
-}
-
-// normSignal turns "sigterm", "SIGTERM" and "term" into "TERM".
-func normSignal(name string) string {
-	name = strings.ToUpper(strings.TrimSpace(name))
-	return strings.TrimPrefix(name, "SIG")
 }
 
 // GroupAlive reports whether any process of group pgid is still running

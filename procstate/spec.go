@@ -12,9 +12,11 @@ type Spec struct {
 	// Name is the handle for the process; empty derives one from the program.
 	Name string
 	// Argv is the program and its arguments, executed without a shell. A
-	// program without a slash is looked up in PATH (Env's PATH if it sets one).
+	// program without a slash is looked up in PATH (Env's PATH if it sets one;
+	// on Windows also with the extensions in PATHEXT).
 	Argv []string
-	// Command is a shell command line run with /bin/sh -c.
+	// Command is a shell command line run with /bin/sh -c (on Windows with
+	// cmd.exe /d /s /c, verbatim).
 	Command string
 	// Cwd is the working directory; relative paths resolve against the
 	// supervisor's directory, empty means that directory.

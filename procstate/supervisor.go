@@ -167,9 +167,9 @@ func (s *Supervisor) Start(spec Spec) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	argv := spec.Argv
+	argv, cmdLine := spec.Argv, ""
 	if spec.Command != "" {
-		argv = []string{"/bin/sh", "-c", spec.Command}
+		argv, cmdLine = shellCommand(spec.Command)
 	}
 	argv = slices.Clone(argv)
 	env := mergeEnv(s.cfg.Env, spec.Env)
@@ -179,9 +179,9 @@ func (s *Supervisor) Start(spec Spec) (*Process, error) {
 		return nil, err
 	}
 	if replaced != nil {
-		replaced.killLeftovers()
+		replaced.killLeftovers(true)
 	}
-	return p, s.spawn(p, argv, cwd, env)
+	return p, s.spawn(p, argv, cmdLine, cwd, env)
 }
 
 // register reserves the name and adds a process in state starting.
@@ -277,7 +277,7 @@ func (s *Supervisor) pruneLocked() {
 	drop := map[*Process]bool{}
 	for _, p := range ended[:len(ended)-s.cfg.MaxExited] {
 		drop[p] = true
-		p.killLeftovers()
+		p.killLeftovers(false) // under s.mu: do not wait
 	}
 	s.storeIndexLocked(ix, nil, drop)
 }
@@ -345,9 +345,11 @@ func mergeEnv(base []string, over map[string]string) []string {
 	return env
 }
 
-// spawn starts p's child: its own process group, stdin from /dev/null,
-// stdout and stderr into pipes read into the ring.
-func (s *Supervisor) spawn(p *Process, argv []string, cwd string, env []string) error {
+// spawn starts p's child: its own process group (a job object on
+// Windows), stdin from the null device, stdout and stderr into pipes read
+// into the ring. A non-empty cmdLine is the child's command line verbatim
+// (see shellCommand).
+func (s *Supervisor) spawn(p *Process, argv []string, cmdLine, cwd string, env []string) error {
 	path, err := lookPath(argv[0], env, cwd)
 	if err != nil {
 		return s.fail(p, cwd, err)
@@ -368,14 +370,20 @@ func (s *Supervisor) spawn(p *Process, argv []string, cwd string, env []string) 
 		Env:         env,
 		Stdout:      writers[0],
 		Stderr:      writers[1],
-		SysProcAttr: sysProcAttr(),
+		SysProcAttr: sysProcAttr(cmdLine),
 	}
 
+	var grp *group
 	p.mu.Lock()
 	err = s.reap.spawn(p, func() (int, error) {
 		if err := cmd.Start(); err != nil {
 			return 0, err
 		}
+		g, err := startGroup(cmd)
+		if err != nil {
+			return 0, err // the child has been killed and reaped
+		}
+		grp = g
 		return cmd.Process.Pid, nil
 	})
 	closeAll(writers[:])
@@ -386,6 +394,7 @@ func (s *Supervisor) spawn(p *Process, argv []string, cwd string, env []string) 
 	}
 	p.cmd = cmd
 	p.pgid = cmd.Process.Pid
+	p.grp = grp
 	if s.cfg.GroupStarted != nil {
 		s.cfg.GroupStarted(p.pgid)
 	}
@@ -439,55 +448,6 @@ func closeAll(groups ...[]*os.File) {
 	}
 }
 
-// lookPath finds the program to execute the way a shell would, but with the
-// child's PATH and relative to the child's directory.
-func lookPath(name string, env []string, dir string) (string, error) {
-	if strings.Contains(name, "/") {
-		path := name
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(dir, path)
-		}
-		if err := checkExecutable(path); err != nil {
-			return "", fmt.Errorf("program %q: %w", name, err)
-		}
-		return path, nil
-	}
-	pathEnv := ""
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
-			pathEnv = v
-		}
-	}
-	for _, d := range filepath.SplitList(pathEnv) {
-		if d == "" {
-			d = "."
-		}
-		if !filepath.IsAbs(d) {
-			d = filepath.Join(dir, d)
-		}
-		path := filepath.Join(d, name)
-		if checkExecutable(path) == nil {
-			return path, nil
-		}
-	}
-	return "", fmt.Errorf("program %q not found in PATH", name)
-}
-
-func checkExecutable(path string) error {
-	fi, err := os.Stat(path)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return errors.New("no such file")
-	case err != nil:
-		return err
-	case fi.IsDir():
-		return errors.New("is a directory")
-	case fi.Mode()&0o111 == 0:
-		return errors.New("not executable")
-	}
-	return nil
-}
-
 // StopResult is the outcome of a stop.
 type StopResult struct {
 	// Process is the process that was stopped.
@@ -532,15 +492,15 @@ func (s *Supervisor) Close(ctx context.Context) error {
 			cancel()
 			if err != nil && ctx.Err() == nil {
 				p.mu.Lock()
-				pgid := p.pgid
+				grp := p.grp
 				p.mu.Unlock()
-				_ = signalGroup(pgid, syscall.SIGKILL)
+				_ = grp.signal(syscall.SIGKILL)
 				select {
 				case <-p.done:
 				case <-ctx.Done():
 				}
 			}
-			p.killLeftovers()
+			p.killLeftovers(true)
 		})
 	}
 	stops.Wait()
@@ -548,9 +508,9 @@ func (s *Supervisor) Close(ctx context.Context) error {
 	if err != nil {
 		for _, p := range procs {
 			p.mu.Lock()
-			pgid := p.pgid
+			grp := p.grp
 			p.mu.Unlock()
-			_ = signalGroup(pgid, syscall.SIGKILL)
+			_ = grp.signal(syscall.SIGKILL)
 		}
 	}
 	s.wg.Wait()

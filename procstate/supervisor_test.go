@@ -148,16 +148,6 @@ func stdoutPids(t *testing.T, lines []*Line) []int {
 	return pids
 }
 
-// procState reads the state letter and process group of pid from
-// /proc/<pid>/stat; ok is false when the process does not exist.
-func procState(pid int) (state byte, pgrp int, ok bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, 0, false
-	}
-	return parseStat(b)
-}
-
 // assertGone checks that pid is no longer running as a member of group
 // pgid: it does not exist, is a zombie waiting for init to reap it, or
 // the pid was already reused outside the group.

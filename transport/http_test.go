@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -53,7 +52,7 @@ func newStack(t *testing.T) *stack {
 		defer cancel()
 		assert.NoError(t, sup.Close(ctx))
 	})
-	return &stack{sup: sup, srv: tools.NewServer(sup, "test", zerolog.Nop())}
+	return &stack{sup: sup, srv: tools.NewServer(sup, "test", tools.Policy{}, zerolog.Nop())}
 }
 
 func newSupervisor(t *testing.T) *procstate.Supervisor {
@@ -567,7 +566,7 @@ func TestSlowCallDoesNotDelayOthers(t *testing.T) {
 
 			// SIGKILL the group the SIGTERM could not stop; the slow call
 			// returns with the outcome.
-			require.NoError(t, syscall.Kill(-started.Pid, syscall.SIGKILL))
+			require.NoError(t, killGroup(started.Pid))
 			out := receive(t, slowDone, "the slow stop")
 			require.NoError(t, out.err)
 			stopped := decode[procInfo](t, "process_stop", out.res)
@@ -650,7 +649,7 @@ func TestDisconnectKeepsProcesses(t *testing.T) {
 // supervisor's Close afterwards leaves no child behind.
 func TestShutdown(t *testing.T) {
 	sup := newSupervisor(t)
-	h, err := transport.NewHTTP(tools.NewServer(sup, "test", zerolog.Nop()), transport.HTTPConfig{Addr: "127.0.0.1:0"}, zerolog.Nop())
+	h, err := transport.NewHTTP(tools.NewServer(sup, "test", tools.Policy{}, zerolog.Nop()), transport.HTTPConfig{Addr: "127.0.0.1:0"}, zerolog.Nop())
 	require.NoError(t, err)
 	require.NoError(t, h.Listen())
 	served := make(chan error, 1)

@@ -1,0 +1,71 @@
+package procstate
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+
+	"golang.org/x/sys/windows"
+)
+
+// shellCommand runs command through cmd.exe as `cmd.exe /d /s /c "command"`,
+// the way Node's child_process does. cmd.exe parses its own command line,
+// not by the quoting rules os/exec follows, so the line is passed verbatim
+// (cmdLine): /s makes cmd.exe strip just the outer quotes and run the rest
+// as typed, /d skips the AutoRun commands of the registry.
+func shellCommand(command string) (argv []string, cmdLine string) {
+	comspec := os.Getenv("ComSpec")
+	if comspec == "" {
+		comspec = "cmd.exe"
+		if root := os.Getenv("SystemRoot"); root != "" {
+			comspec = filepath.Join(root, "System32", "cmd.exe")
+		}
+	}
+	return []string{comspec, "/d", "/s", "/c", command},
+		syscall.EscapeArg(comspec) + ` /d /s /c "` + command + `"`
+}
+
+// sysProcAttr starts the child suspended, so that startGroup can put it in
+// its job object before it runs, and as the leader of a console process
+// group of its own, so that a stop can send it CTRL_BREAK_EVENT and a
+// Ctrl-C in the server's console does not reach it. A non-empty cmdLine is
+// the child's command line verbatim (see shellCommand).
+func sysProcAttr(cmdLine string) *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{
+		CreationFlags: windows.CREATE_SUSPENDED | windows.CREATE_NEW_PROCESS_GROUP,
+		CmdLine:       cmdLine,
+	}
+}
+
+// exitOf turns the result of cmd.Wait into exit code, signal name and an
+// error text for anything that is not a plain exit. Windows has no signals:
+// a leader that TerminateJobObject ended (exit code killedExitCode after a
+// stop's KILL) is reported as killed by SIGKILL, as on Unix.
+func exitOf(cmd *exec.Cmd, err error, g *group) (code int, sig string, errText string) {
+	ps := cmd.ProcessState
+	if ps == nil {
+		if err != nil {
+			errText = err.Error()
+		}
+		return -1, "", errText
+	}
+	var exitErr *exec.ExitError
+	if err != nil && !errors.As(err, &exitErr) {
+		errText = err.Error()
+	}
+	if ps.ExitCode() == killedExitCode && g.wasTerminated() {
+		return -1, "SIGKILL", errText
+	}
+	return ps.ExitCode(), "", errText
+}
+
+// signalNames are the stops Windows can do: TERM and INT both send
+// CTRL_BREAK_EVENT (CTRL_C_EVENT cannot be aimed at one process group),
+// KILL terminates the job.
+var signalNames = []string{"TERM", "INT", "KILL"}
+
+var stopSignals = map[string]syscall.Signal{
+	"TERM": syscall.SIGTERM, "INT": syscall.SIGINT, "KILL": syscall.SIGKILL,
+}
