@@ -24,6 +24,7 @@ import (
 
 	"github.com/brummer-mcp/brummer-mcp/guard"
 	"github.com/brummer-mcp/brummer-mcp/procstate"
+	"github.com/brummer-mcp/brummer-mcp/runstate"
 	"github.com/brummer-mcp/brummer-mcp/tools"
 	"github.com/brummer-mcp/brummer-mcp/transport"
 )
@@ -52,6 +53,7 @@ type options struct {
 	allowOrigins stringList
 	maxBody      int64
 	policy       tools.Policy
+	stateDir     string
 }
 
 // stringList is a repeatable flag.
@@ -78,6 +80,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Int64Var(&o.maxBody, "max-body-bytes", transport.DefaultMaxBodyBytes, "largest HTTP request body")
 	fs.Var((*stringList)(&o.policy.Allow), "allow", "only programs matching this pattern may be started: a base name (npm, go*) or a path pattern (/usr/bin/*); repeatable")
 	fs.BoolVar(&o.policy.ReadOnly, "read-only", false, "offer only the reading tools (process_list, process_logs)")
+	fs.StringVar(&o.stateDir, "state-dir", runstate.DefaultDir(), "where this instance records its process groups, so that the next one can stop what a crashed one left; empty disables")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "brummer-mcp %s: an MCP server that runs and supervises processes for AI agents.\n\n", versionString())
@@ -161,18 +164,40 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer closeLog()
 
 	// The guard kills our children's process groups if we die without
-	// stopping them (SIGKILL, OOM killer, crash).
-	var groupStarted, groupDone func(int)
+	// stopping them (SIGKILL, OOM killer, crash). Windows needs none: the
+	// children's job objects die with us.
+	var starts, dones []func(int)
 	var otherChildren []int
 	if exe, err := os.Executable(); err != nil {
 		log.Warn().Err(err).Msg("no guard: cannot find our own executable")
-	} else if g, err := guard.Start(exe, log); err != nil {
+	} else if g, err := guard.Start(exe, log); errors.Is(err, errors.ErrUnsupported) {
+		log.Debug().Err(err).Msg("no guard")
+	} else if err != nil {
 		log.Warn().Err(err).Msg("no guard")
 	} else {
 		defer g.Close()
-		groupStarted, groupDone = g.Add, g.Remove
+		starts, dones = append(starts, g.Add), append(dones, g.Remove)
 		otherChildren = append(otherChildren, g.Pid())
 		log.Debug().Int("guard_pid", g.Pid()).Msg("guard started")
+	}
+
+	// Processes a crashed instance left behind (when its guard died too) are
+	// stopped and reported; then this instance keeps its own record.
+	if o.stateDir != "" {
+		leftovers, err := runstate.Recover(o.stateDir, log)
+		if err != nil {
+			log.Warn().Err(err).Msg("cannot look for processes left by crashed instances")
+		}
+		for _, l := range leftovers {
+			log.Warn().Int("instance", l.Instance).Int("pgid", l.Pgid).Str("command", l.Command).AnErr("kill_error", l.Err).
+				Msg("stopped a process group left running by a crashed instance")
+		}
+		if rs, err := runstate.Open(o.stateDir, log); err != nil {
+			log.Warn().Err(err).Msg("no state file; a crash that also kills the guard could leave processes behind")
+		} else {
+			defer rs.Close()
+			starts, dones = append(starts, rs.Add), append(dones, rs.Remove)
+		}
 	}
 
 	sup, err := procstate.New(procstate.Config{
@@ -183,8 +208,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		StopGrace:     o.stopGrace,
 		Subreaper:     true,
 		OtherChildren: otherChildren,
-		GroupStarted:  groupStarted,
-		GroupDone:     groupDone,
+		GroupStarted:  fanOut(starts),
+		GroupDone:     fanOut(dones),
 	}, log)
 	if err != nil {
 		log.Error().Err(err).Msg("start")
@@ -296,6 +321,18 @@ func newLogger(o options, stderr io.Writer) (zerolog.Logger, func(), error) {
 		w = zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly}
 	}
 	return zerolog.New(w).Level(level).With().Timestamp().Logger(), closeFn, nil
+}
+
+// fanOut calls every hook in turn; nil if there are none.
+func fanOut(hooks []func(int)) func(int) {
+	if len(hooks) == 0 {
+		return nil
+	}
+	return func(pgid int) {
+		for _, h := range hooks {
+			h(pgid)
+		}
+	}
 }
 
 func versionString() string {

@@ -70,7 +70,11 @@ func (b *syncBuffer) String() string {
 
 func startServer(t *testing.T, args ...string) *serverProc {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], append([]string{"--log-level", "debug", "--stop-grace", "2s"}, args...)...)
+	base := []string{"--log-level", "debug", "--stop-grace", "2s"}
+	if !slices.Contains(args, "--state-dir") {
+		base = append(base, "--state-dir", t.TempDir())
+	}
+	cmd := exec.Command(os.Args[0], append(base, args...)...)
 	// A -race binary sleeps 1s at exit unless told not to.
 	cmd.Env = append(os.Environ(), "BRUMMER_E2E_SERVER=1", "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	cmd.Dir = t.TempDir()
@@ -542,4 +546,35 @@ func TestMalformedJSONRPCOnStdio(t *testing.T) {
 	}
 	require.NoError(t, stdin.Close())
 	require.NoError(t, cmd.Wait(), "the server must exit 0 at stdin EOF")
+}
+
+// TestCrashedInstanceLeftovers: when the server and its guard both die
+// without stopping anything, the next server started with the same state
+// directory stops what they left behind, and says so.
+func TestCrashedInstanceLeftovers(t *testing.T) {
+	dir := t.TempDir()
+	s1 := startServer(t, "--state-dir", dir)
+	pgid := int(s1.call(t, "process_start", map[string]any{"name": "tree", "command": "sleep 60 & echo $!; wait"})["pid"].(float64))
+	grandchild, err := strconv.Atoi(s1.readLine(t, "tree"))
+	require.NoError(t, err)
+	m := regexp.MustCompile(`"guard_pid":(\d+)`).FindStringSubmatch(s1.stderr.String())
+	require.NotNil(t, m)
+	guardPid, _ := strconv.Atoi(m[1])
+	guardProc, err := os.FindProcess(guardPid)
+	require.NoError(t, err)
+	require.NoError(t, guardProc.Kill())
+	require.NoError(t, s1.cmd.Process.Kill())
+	s1.wait(t)
+	require.True(t, procExists(grandchild) && !isZombie(grandchild), "the test needs a leftover: the grandchild should have survived")
+	t.Cleanup(func() { _ = killGroup(pgid) })
+
+	s2 := startServer(t, "--state-dir", dir)
+	assert.Contains(t, s2.stderr.String(), "stopped a process group left running by a crashed instance")
+	assert.Contains(t, s2.stderr.String(), fmt.Sprintf(`"pgid":%d`, pgid))
+	assert.Eventually(t, func() bool { return !procstate.GroupAlive(pgid) }, 2*time.Second, 5*time.Millisecond)
+	require.NoError(t, s2.stdin.Close())
+	assert.Equal(t, 0, s2.wait(t))
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "a clean exit leaves no record, and the crashed one's was removed")
 }

@@ -41,7 +41,7 @@ func TestManyAgents(t *testing.T) {
 	stderr := &syncBuffer{}
 	exited := make(chan int, 1)
 	go func() {
-		exited <- run([]string{"--http", "127.0.0.1:0", "--cwd", t.TempDir(), "--stop-grace", "1s"}, stdinR, stdoutW, stderr)
+		exited <- run([]string{"--http", "127.0.0.1:0", "--cwd", t.TempDir(), "--stop-grace", "1s", "--state-dir", t.TempDir()}, stdinR, stdoutW, stderr)
 		stdoutW.Close()
 	}()
 
@@ -131,7 +131,8 @@ func TestManyAgents(t *testing.T) {
 	}
 	stdio.Close()
 	goleak.VerifyNone(t, ignore)
-	assert.Equal(t, fdsBefore, countFDs(t), "file descriptors leaked")
+	// Fewer is fine (a descriptor of an earlier test closed meanwhile); more is a leak.
+	assert.LessOrEqual(t, countFDs(t), fdsBefore, "file descriptors leaked")
 }
 
 func initialize(t *testing.T, c *client.Client) {
