@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -176,7 +175,7 @@ func (b *bench) scannerRate(ctx context.Context, window time.Duration) (rate, er
 		err = sleepCtx(ctx, window)
 	}
 	n1, t1 := lines.Load(), time.Now()
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	_ = killGroup(cmd.Process.Pid)
 	serr := <-done // the pipe ends when the writer dies
 	_ = cmd.Wait()
 	if err != nil {

@@ -39,7 +39,7 @@ func TestParseStatusMem(t *testing.T) {
 	status := "Name:\tbrummer-mcp\nVmPeak:\t 1000 kB\nVmHWM:\t   22000 kB\nVmRSS:\t   12000 kB\nThreads:\t7\n"
 	m, err := parseStatusMem([]byte(status))
 	require.NoError(t, err)
-	assert.Equal(t, memInfo{RSS: 12000 << 10, HWM: 22000 << 10}, m)
+	assert.Equal(t, memInfo{RSS: 12000 << 10, HWM: 22000 << 10, Threads: 7}, m)
 
 	_, err = parseStatusMem([]byte("Name:\tx\nVmRSS:\t1 kB\n"))
 	assert.Error(t, err, "VmHWM missing")

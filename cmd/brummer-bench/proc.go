@@ -9,20 +9,20 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
 // This file reads what the kernel knows about a process: its memory, its CPU
 // time, and whether it carries this run's marker. Linux only (/proc).
 
-// memInfo is a process's resident memory, in bytes.
+// memInfo is a process's resident memory, in bytes, and its thread count.
 type memInfo struct {
-	RSS int64 // VmRSS: resident now
-	HWM int64 // VmHWM: peak resident since the process started
+	RSS     int64 // VmRSS: resident now
+	HWM     int64 // VmHWM: peak resident since the process started
+	Threads int64
 }
 
-// readMem reads VmRSS and VmHWM of pid from /proc/<pid>/status.
+// readMem reads VmRSS, VmHWM and Threads of pid from /proc/<pid>/status.
 func readMem(pid int) (memInfo, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
@@ -31,14 +31,18 @@ func readMem(pid int) (memInfo, error) {
 	return parseStatusMem(b)
 }
 
-// parseStatusMem extracts VmRSS and VmHWM ("VmRSS:   12345 kB") from the
-// text of /proc/<pid>/status.
+// parseStatusMem extracts VmRSS and VmHWM ("VmRSS:   12345 kB"), and
+// Threads, from the text of /proc/<pid>/status.
 func parseStatusMem(status []byte) (memInfo, error) {
 	var m memInfo
 	var found int
 	sc := bufio.NewScanner(bytes.NewReader(status))
 	for sc.Scan() {
 		key, val, ok := strings.Cut(sc.Text(), ":")
+		if ok && key == "Threads" {
+			m.Threads, _ = strconv.ParseInt(strings.TrimSpace(val), 10, 64)
+			continue
+		}
 		if !ok || (key != "VmRSS" && key != "VmHWM") {
 			continue
 		}
@@ -144,7 +148,7 @@ func sweep(marker string) []int {
 		if !hasEnvEntry(env, want) {
 			continue
 		}
-		if syscall.Kill(pid, syscall.SIGKILL) == nil {
+		if killProcess(pid) == nil {
 			killed = append(killed, pid)
 		}
 	}

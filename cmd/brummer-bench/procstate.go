@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 )
 
 // ProcstateResult is the in-process design benchmarks of procstate
@@ -55,7 +54,7 @@ func (b *bench) runProcstate() (*ProcstateResult, error) {
 	cmd.Env = append(os.Environ(), b.marker)
 	cmd.SysProcAttr = childAttr()
 	// go test runs the test binary as its child: end the whole group.
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.Cancel = func() error { return killGroup(cmd.Process.Pid) }
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out

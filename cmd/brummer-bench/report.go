@@ -445,6 +445,9 @@ func figures(r *Results, trs []string) []Figure {
 	row("5", "server RSS: idle, with 1,000; per process (default 10,000-line rings, whose slot arrays are "+fmtValue(defaultLines*ringSlotSize, "B")+" each)", scale(func(s *ScaleResult) string {
 		return fmt.Sprintf("%s, %s; %s", fmtValue(float64(s.IdleRSS), "B"), fmtValue(float64(s.RSSAfterStart), "B"), fmtValue(s.RSSPerProc, "B"))
 	}))
+	row("5", "server OS threads: idle, with 1,000", scale(func(s *ScaleResult) string {
+		return fmt.Sprintf("%d, %d", s.ThreadsIdle, s.ThreadsAfterStart)
+	}))
 	row("5", "server RSS per process without log buffers (--log-lines 1)", scale(func(s *ScaleResult) string {
 		if s.RSSPerProcSmallRing == 0 {
 			return ""
@@ -467,6 +470,8 @@ func fmtValue(v float64, unit string) string {
 		return fmt.Sprintf("%.0f ns", v)
 	case "us":
 		switch {
+		case v >= 1e6:
+			return fmt.Sprintf("%.2f s", v/1e6)
 		case v >= 1000:
 			return fmt.Sprintf("%.2f ms", v/1000)
 		case v >= 100:

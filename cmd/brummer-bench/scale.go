@@ -17,6 +17,9 @@ type ScaleResult struct {
 	IdleRSS       int64   `json:"idle_rss"`
 	StartAllMs    float64 `json:"start_all_ms"`
 	RSSAfterStart int64   `json:"rss_after_start"`
+	// ThreadsIdle and ThreadsAfterStart are the server's OS threads.
+	ThreadsIdle       int64 `json:"threads_idle"`
+	ThreadsAfterStart int64 `json:"threads_after_start"`
 	// RSSPerProc is (RSSAfterStart - IdleRSS) / Procs. RingSlotBytes is
 	// what each process's log ring allocates up front for its slot array
 	// (--log-lines pointers), part of that figure whether touched or not.
@@ -24,7 +27,7 @@ type ScaleResult struct {
 	RingSlotBytes int64   `json:"ring_slot_bytes"`
 	// RSSPerProcSmallRing is the same with --log-lines 1 --log-bytes 1024
 	// on a server of its own: the cost of a process without its log
-	// buffers. It is measured on the first transport of the run only.
+	// buffers. It is measured on the first transport of a full run only.
 	RSSPerProcSmallRing float64 `json:"rss_per_proc_small_ring,omitempty"`
 	// Rounds are interleaved ping and process_list (all 1,000) calls.
 	Rounds map[string]Latency `json:"rounds"`
@@ -82,7 +85,7 @@ func (b *bench) runScale(tr string) (*ScaleResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.IdleRSS = idle.RSS
+	r.IdleRSS, r.ThreadsIdle = idle.RSS, idle.Threads
 
 	b.progress(fmt.Sprintf("  start %d", scaleProcs))
 	var procs []startArgs
@@ -102,7 +105,7 @@ func (b *bench) runScale(tr string) (*ScaleResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.RSSAfterStart = m.RSS
+	r.RSSAfterStart, r.ThreadsAfterStart = m.RSS, m.Threads
 	r.RSSPerProc = round3(float64(m.RSS-idle.RSS) / scaleProcs)
 
 	b.progress(fmt.Sprintf("  list %d", scaleProcs))
@@ -140,7 +143,7 @@ func (b *bench) runScale(tr string) (*ScaleResult, error) {
 		return r, err
 	}
 
-	if tr == b.opt.transports[0] {
+	if tr == b.opt.transports[0] && !b.opt.quick {
 		b.progress(fmt.Sprintf("  RSS of %d with a 1-line ring", scaleProcs))
 		r.RSSPerProcSmallRing, err = b.rssPerProc(tr, procs, "--log-lines", "1", "--log-bytes", "1024")
 	}

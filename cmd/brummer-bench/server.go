@@ -222,7 +222,7 @@ func (s *server) close(timeout time.Duration) error {
 	select {
 	case <-s.done:
 	case <-time.After(timeout):
-		_ = syscall.Kill(-s.pid, syscall.SIGKILL)
+		_ = killGroup(s.pid)
 		<-s.done
 		err = fmt.Errorf("server %d did not shut down in %s; killed", s.pid, timeout)
 	}
