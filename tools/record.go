@@ -26,11 +26,12 @@ type processInfo struct {
 	Log       logCounter `json:"log"`
 }
 
+// logCounter omits zero counters: a process that printed nothing has "log":{}.
 type logCounter struct {
-	Lines   uint64 `json:"lines"`
-	Bytes   uint64 `json:"bytes"`
+	Lines   uint64 `json:"lines,omitempty"`
+	Bytes   uint64 `json:"bytes,omitempty"`
 	Dropped uint64 `json:"dropped,omitempty"`
-	LastSeq uint64 `json:"last_seq"`
+	LastSeq uint64 `json:"last_seq,omitempty"`
 }
 
 // timeFormat is RFC 3339 in UTC with milliseconds: exact enough, compact.

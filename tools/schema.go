@@ -52,10 +52,10 @@ func processSchema() obj {
 		"uptime_ms":  intg("How long it has run (or ran), in milliseconds."),
 		"restarts":   intg("Earlier processes started under this name."),
 		"log": objectSchema(obj{
-			"lines":    intg("Lines retained in memory."),
-			"bytes":    intg("Bytes retained in memory."),
+			"lines":    intg("Lines retained in memory (absent: none)."),
+			"bytes":    intg("Bytes retained in memory (absent: none)."),
 			"dropped":  intg("Old lines evicted to stay within the limits."),
-			"last_seq": intg("Sequence number of the newest line; 0 if none."),
-		}, "lines", "bytes", "last_seq"),
+			"last_seq": intg("Sequence number of the newest line; absent if none."),
+		}),
 	}, "name", "status", "command", "uptime_ms", "log")
 }

@@ -90,6 +90,19 @@ func TestBadInputs(t *testing.T) {
 		{"logs: bad stream", "process_logs", `{"name":"done","stream":"stdin"}`, `"stream" must be one of all, stdout, stderr, got "stdin"`},
 		{"logs: cursor from the future", "process_logs", `{"name":"done","since":999}`, `"since" 999 is past the newest line of "done" (1)`},
 		{"logs: since as string", "process_logs", `{"name":"done","since":"5"}`, `"since" must be a non-negative integer, got string`},
+		{"start: 10 MB argument", "process_start", `{"command":"` + strings.Repeat("y", 10<<20) + `"}`, "bytes, more than the 1048576 allowed"},
+		{"start: NUL in name", "process_start", `{"name":"a\u0000b","command":"true"}`, `"name" "a\x00b" must match`},
+		{"start: NUL in env key", "process_start", `{"command":"true","env":{"A\u0000":"x"}}`, `"env" key "A\x00" is invalid`},
+		{"start: NUL in cwd", "process_start", `{"command":"true","cwd":"/tmp\u0000x"}`, `"cwd" contains a NUL byte`},
+		{"start: arguments not an object", "process_start", `["ls"]`, "arguments must be a JSON object"},
+		{"start: env as array", "process_start", `{"command":"true","env":["A=1"]}`, `"env" must be an object of string values, got array`},
+		{"list: unknown argument", "process_list", `{"name":"x"}`, `unknown argument "name" (allowed: status)`},
+		{"stop: signal as number", "process_stop", `{"name":"keeper","signal":9}`, `"signal" must be a string, got number`},
+		{"stop: signal 0", "process_stop", `{"name":"keeper","signal":"0"}`, `"signal" must be one of TERM`},
+		{"logs: limit huge", "process_logs", `{"name":"done","limit":1e12}`, `"limit" must be 1..5000, got 1000000000000`},
+		{"logs: since overflow", "process_logs", `{"name":"done","since":1e30}`, `"since" must be a non-negative integer`},
+		{"logs: regex repeat too big", "process_logs", `{"name":"done","grep":"a{1001}"}`, "invalid repeat count"},
+		{"logs: unknown argument", "process_logs", `{"name":"done","follow":true}`, `unknown argument "follow" (allowed: grep, limit, name, raw, since, stream, tail)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
