@@ -19,7 +19,8 @@ const (
 	maxStopTimeoutMs     = 60000
 )
 
-var stopSignals = []string{"TERM", "INT", "HUP", "QUIT", "KILL", "USR1", "USR2"}
+// stopSignals are the signals a stop may send on this platform.
+var stopSignals = procstate.SignalNames()
 
 type stopArgs struct {
 	Name      string `json:"name"`
