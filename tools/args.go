@@ -17,6 +17,25 @@ import (
 // more; a larger payload is refused before it is decoded.
 const maxArgBytes = 1 << 20
 
+// validator is an argument struct that checks itself.
+type validator interface{ validate() error }
+
+// bindArgs decodes and validates a call's arguments into a T. A mistake in
+// them comes back as the tool error to return.
+func bindArgs[T any, PT interface {
+	*T
+	validator
+}](req mcp.CallToolRequest) (*T, *mcp.CallToolResult) {
+	args := PT(new(T))
+	if err := decodeArgs(rawArgs(req), args); err != nil {
+		return nil, toolError("%v", err)
+	}
+	if err := args.validate(); err != nil {
+		return nil, toolError("%v", err)
+	}
+	return args, nil
+}
+
 // rawArgs returns the call's arguments as JSON ("{}" when absent).
 func rawArgs(req mcp.CallToolRequest) []byte {
 	switch a := req.GetRawArguments().(type) {

@@ -65,12 +65,9 @@ func listTool() mcp.Tool {
 
 func listHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		var args listArgs
-		if err := decodeArgs(rawArgs(req), &args); err != nil {
-			return toolError("%v", err), nil
-		}
-		if err := args.validate(); err != nil {
-			return toolError("%v", err), nil
+		args, bad := bindArgs[listArgs](req)
+		if bad != nil {
+			return bad, nil
 		}
 		version := sup.Version()
 		now := time.Now()
@@ -80,7 +77,7 @@ func listHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 				res.Processes = append(res.Processes, infoOf(p, now))
 			}
 		}
-		return structured(res, listText(res, args)), nil
+		return structured(res, listText(res, *args)), nil
 	}
 }
 

@@ -179,12 +179,9 @@ func logsTool() mcp.Tool {
 
 func logsHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		var args logsArgs
-		if err := decodeArgs(rawArgs(req), &args); err != nil {
-			return toolError("%v", err), nil
-		}
-		if err := args.validate(); err != nil {
-			return toolError("%v", err), nil
+		args, bad := bindArgs[logsArgs](req)
+		if bad != nil {
+			return bad, nil
 		}
 		p := sup.Get(args.Name)
 		if p == nil {

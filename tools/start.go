@@ -121,14 +121,11 @@ func startToolDef(desc string) mcp.Tool {
 
 func startHandler(sup *procstate.Supervisor, policy Policy) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		var args startArgs
-		if err := decodeArgs(rawArgs(req), &args); err != nil {
-			return toolError("%v", err), nil
+		args, bad := bindArgs[startArgs](req)
+		if bad != nil {
+			return bad, nil
 		}
-		if err := args.validate(); err != nil {
-			return toolError("%v", err), nil
-		}
-		if err := policy.check(&args); err != nil {
+		if err := policy.check(args); err != nil {
 			return toolError("%v", err), nil
 		}
 		p, err := sup.Start(procstate.Spec{Name: args.Name, Argv: args.Argv, Command: args.Command, Cwd: args.Cwd, Env: args.Env})

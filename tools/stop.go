@@ -84,12 +84,9 @@ func stopTool() mcp.Tool {
 
 func stopHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		var args stopArgs
-		if err := decodeArgs(rawArgs(req), &args); err != nil {
-			return toolError("%v", err), nil
-		}
-		if err := args.validate(); err != nil {
-			return toolError("%v", err), nil
+		args, bad := bindArgs[stopArgs](req)
+		if bad != nil {
+			return bad, nil
 		}
 		res, err := sup.Stop(ctx, args.Name, args.sig, args.grace)
 		switch {
