@@ -103,7 +103,10 @@ func listText(res listResult, args listArgs) string {
 		if info.Pid != 0 {
 			fmt.Fprintf(&b, " pid=%d", info.Pid)
 		}
-		fmt.Fprintf(&b, " up=%s log=%d", durationText(info.UptimeMs), info.Log.LastSeq)
+		fmt.Fprintf(&b, " up=%s", durationText(info.UptimeMs))
+		if info.Log != nil {
+			fmt.Fprintf(&b, " log=%d", info.Log.LastSeq)
+		}
 		if info.Restarts > 0 {
 			fmt.Fprintf(&b, " restarts=%d", info.Restarts)
 		}

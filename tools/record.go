@@ -11,19 +11,19 @@ import (
 // processInfo is the process record as tools return it. Empty and default
 // fields are omitted: agents pay for every byte.
 type processInfo struct {
-	Name      string     `json:"name"`
-	Status    string     `json:"status"`
-	Pid       int        `json:"pid,omitempty"`
-	Command   string     `json:"command"`
-	Cwd       string     `json:"cwd,omitempty"`
-	StartedAt string     `json:"started_at,omitempty"`
-	EndedAt   string     `json:"ended_at,omitempty"`
-	ExitCode  *int       `json:"exit_code,omitempty"`
-	Signal    string     `json:"signal,omitempty"`
-	Error     string     `json:"error,omitempty"`
-	UptimeMs  int64      `json:"uptime_ms"`
-	Restarts  int        `json:"restarts,omitempty"`
-	Log       logCounter `json:"log"`
+	Name      string      `json:"name"`
+	Status    string      `json:"status"`
+	Pid       int         `json:"pid,omitempty"`
+	Command   string      `json:"command"`
+	Cwd       string      `json:"cwd,omitempty"`
+	StartedAt string      `json:"started_at,omitempty"`
+	EndedAt   string      `json:"ended_at,omitempty"`
+	ExitCode  *int        `json:"exit_code,omitempty"`
+	Signal    string      `json:"signal,omitempty"`
+	Error     string      `json:"error,omitempty"`
+	UptimeMs  int64       `json:"uptime_ms"`
+	Restarts  int         `json:"restarts,omitempty"`
+	Log       *logCounter `json:"log,omitempty"` // absent: no output yet
 }
 
 // logCounter omits zero counters: a process that printed nothing has "log":{}.
@@ -64,7 +64,9 @@ func infoFrom(r *procstate.Record, st procstate.LogStats, now time.Time) process
 		Error:     r.Error,
 		UptimeMs:  r.Uptime(now).Milliseconds(),
 		Restarts:  r.Restarts,
-		Log:       logCounter{Lines: st.Lines, Bytes: st.Bytes, Dropped: st.Dropped, LastSeq: st.LastSeq},
+	}
+	if st.LastSeq > 0 {
+		info.Log = &logCounter{Lines: st.Lines, Bytes: st.Bytes, Dropped: st.Dropped, LastSeq: st.LastSeq}
 	}
 	if r.Status == procstate.StatusExited && r.Signal == "" && r.ExitCode >= 0 {
 		code := r.ExitCode

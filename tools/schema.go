@@ -51,11 +51,11 @@ func processSchema() obj {
 		"error":      str("Why it failed to start, or a wait error."),
 		"uptime_ms":  intg("How long it has run (or ran), in milliseconds."),
 		"restarts":   intg("Earlier processes started under this name."),
-		"log": objectSchema(obj{
+		"log": objectSchema(obj{ // absent until the process has printed a line
 			"lines":    intg("Lines retained in memory (absent: none)."),
 			"bytes":    intg("Bytes retained in memory (absent: none)."),
 			"dropped":  intg("Old lines evicted to stay within the limits."),
 			"last_seq": intg("Sequence number of the newest line; absent if none."),
 		}),
-	}, "name", "status", "command", "uptime_ms", "log")
+	}, "name", "status", "command", "uptime_ms")
 }

@@ -129,6 +129,7 @@ func TestStartListLogsStop(t *testing.T) {
 	list, txt := ok[listResult](h, "process_list", ``)
 	require.Len(t, list.Processes, 1)
 	assert.Equal(t, "running", list.Processes[0].Status)
+	require.NotNil(t, list.Processes[0].Log)
 	assert.Equal(t, uint64(6), list.Processes[0].Log.LastSeq)
 	assert.Positive(t, list.Version)
 	assert.Contains(t, txt, "web running pid=")
@@ -225,7 +226,7 @@ func TestLogsMissed(t *testing.T) {
 	assert.Equal(t, []string{"71", "72", "73", "74", "75"}, texts(page.Lines))
 	assert.Contains(t, txt, "[next_since=75 missed=60 more=true status=exited]")
 	list, _ := ok[listResult](h, "process_list", ``)
-	assert.Equal(t, logCounter{Lines: 50, Bytes: 29*2 + 21*3, Dropped: 70, LastSeq: 120}, list.Processes[0].Log)
+	assert.Equal(t, &logCounter{Lines: 50, Bytes: 29*2 + 21*3, Dropped: 70, LastSeq: 120}, list.Processes[0].Log)
 }
 
 func TestStartRules(t *testing.T) {
