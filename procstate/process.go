@@ -70,6 +70,7 @@ func (p *Process) update(fn func(r *Record)) *Record {
 // has passed since the exit and the pipes were closed), so that no line
 // printed before the exit is missing when the exit is seen.
 func (p *Process) wait(cmd *exec.Cmd, pipes [2]*os.File, readersDone <-chan struct{}, waitDelay time.Duration) {
+	awaitExit(cmd.Process.Pid)
 	err := cmd.Wait()
 	p.sup.reap.waited(cmd.Process.Pid, p)
 	close(p.exited)
