@@ -73,10 +73,14 @@ type Ring struct {
 	maxLines uint64
 	maxBytes uint64
 
-	slots []atomic.Pointer[Line] // line seq lives in slots[seq%maxLines]
-	first atomic.Uint64          // oldest retained seq; last+1 when empty
-	last  atomic.Uint64          // newest published seq; 0 when none
-	bytes atomic.Uint64          // text bytes retained
+	// slots holds line seq in (*slots)[seq%len]. It starts small and
+	// doubles, up to maxLines, as lines are retained: a quiet process costs
+	// a few hundred bytes, not maxLines pointers. Read without lock (after
+	// loading last); replaced under mu, never mutated in size.
+	slots atomic.Pointer[slotArray]
+	first atomic.Uint64 // oldest retained seq; last+1 when empty
+	last  atomic.Uint64 // newest published seq; 0 when none
+	bytes atomic.Uint64 // text bytes retained
 
 	// changed is closed and replaced when lines are appended, but only if a
 	// reader asked for it (waiters > 0), so that ingest pays nothing when no
@@ -90,6 +94,14 @@ type Ring struct {
 	closed bool       // guarded by mu
 }
 
+// slotArray is one generation of a ring's slots.
+type slotArray []atomic.Pointer[Line]
+
+// at is the slot of line seq.
+func (a slotArray) at(seq uint64) *atomic.Pointer[Line] { return &a[seq%uint64(len(a))] }
+
+const initialSlots = 64
+
 // NewRing returns a ring that keeps at most maxLines lines and maxBytes bytes
 // of text (the newest line is always kept, whatever its size).
 func NewRing(maxLines, maxBytes int) *Ring {
@@ -102,8 +114,9 @@ func NewRing(maxLines, maxBytes int) *Ring {
 	r := &Ring{
 		maxLines: uint64(maxLines),
 		maxBytes: uint64(maxBytes),
-		slots:    make([]atomic.Pointer[Line], maxLines),
 	}
+	arr := make(slotArray, min(initialSlots, maxLines))
+	r.slots.Store(&arr)
 	r.first.Store(1)
 	ch := make(chan struct{})
 	r.changed.Store(&ch)
@@ -139,11 +152,12 @@ func (r *Ring) appendLocked(stream Stream, ts int64, lines [][]byte, split []boo
 	last := r.last.Load()
 	first := r.first.Load()
 	bytes := r.bytes.Load()
+	arr := *r.slots.Load()
 	for i, text := range lines {
 		n := uint64(len(text))
 		// Evict from the front until the new line fits both bounds.
 		for last >= first && (last-first+1 >= r.maxLines || bytes+n > r.maxBytes) {
-			slot := &r.slots[first%r.maxLines]
+			slot := arr.at(first)
 			if old := slot.Load(); old != nil && old.Seq == first {
 				bytes -= uint64(len(old.Text))
 			}
@@ -165,9 +179,31 @@ func (r *Ring) appendLocked(stream Stream, ts int64, lines [][]byte, split []boo
 		*ln = Line{Seq: last, Time: ts, Stream: stream, Split: split != nil && split[i], Text: r.internLocked(text)}
 		bytes += n
 		r.bytes.Store(bytes)
-		r.slots[last%r.maxLines].Store(ln)
+		if retained := last - first + 1; retained > uint64(len(arr)) {
+			arr = r.growLocked(arr, first, last-1, retained)
+		}
+		arr.at(last).Store(ln)
 		r.last.Store(last)
 	}
+}
+
+// growLocked publishes a larger slot array holding lines first..last, big
+// enough for need lines. Readers that load last and then the slots always
+// get an array holding every line up to that last: a line is written to the
+// current array, and a new one is published with copies before any line is
+// written to it.
+func (r *Ring) growLocked(old slotArray, first, last, need uint64) slotArray {
+	size := uint64(len(old))
+	for size < need {
+		size *= 2
+	}
+	size = min(size, r.maxLines)
+	arr := make(slotArray, size)
+	for seq := first; seq <= last && seq > 0; seq++ {
+		arr.at(seq).Store(old.at(seq).Load())
+	}
+	r.slots.Store(&arr)
+	return arr
 }
 
 // internLocked copies text into the current chunk and returns it as a string
@@ -271,8 +307,9 @@ func (r *Ring) Read(q Query) (Page, error) {
 		start = r.tailStart(last, q.Tail, q.Match)
 	}
 	p.NextSince = start - 1
+	arr := *r.slots.Load() // after last: it holds every line up to last
 	for seq := start; seq <= last; seq++ {
-		ln := r.slots[seq%r.maxLines].Load()
+		ln := arr.at(seq).Load()
 		if ln == nil || ln.Seq != seq {
 			// Evicted (or overwritten by a newer line) while we read.
 			p.Missed++
@@ -300,10 +337,11 @@ func (r *Ring) tailStart(last uint64, tail int, match func(*Line) bool) uint64 {
 		return last + 1
 	}
 	first := r.first.Load()
+	arr := *r.slots.Load()
 	start := last + 1
 	found := 0
 	for seq := last; seq >= first && seq > 0; seq-- {
-		ln := r.slots[seq%r.maxLines].Load()
+		ln := arr.at(seq).Load()
 		if ln == nil || ln.Seq != seq {
 			break // evicted: everything older is gone too
 		}

@@ -960,3 +960,48 @@ func BenchmarkRingRead(b *testing.B) {
 		}
 	}
 }
+
+// TestRingGrowsUnderReaders: the slot array starts small and doubles while
+// readers read without a lock. No reader may ever see a line as missing
+// while nothing has been evicted, and every line arrives once, in order.
+func TestRingGrowsUnderReaders(t *testing.T) {
+	const total = 15000
+	r := NewRing(20000, 1<<30)
+	assert.Len(t, *r.slots.Load(), initialSlots, "a new ring starts small")
+	var wg sync.WaitGroup
+	for reader := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var cursor uint64
+			for cursor < total {
+				ch, done := r.Wait(cursor)
+				<-ch
+				done()
+				page, err := r.Read(Query{Since: cursor, HasSince: true, Limit: 1 + reader*7})
+				if !assert.NoError(t, err) {
+					return
+				}
+				if !assert.Zero(t, page.Missed, "reader %d: a line went missing while nothing was evicted", reader) {
+					return
+				}
+				for _, ln := range page.Lines {
+					if !assert.Equal(t, cursor+1, ln.Seq, "reader %d", reader) {
+						return
+					}
+					cursor = ln.Seq
+				}
+				if !page.More {
+					cursor = max(cursor, page.NextSince)
+				}
+			}
+		}()
+	}
+	line := [][]byte{[]byte("0123456789")}
+	for range total {
+		r.Append(Stdout, time.Now(), line, nil)
+	}
+	wg.Wait()
+	assert.Len(t, *r.slots.Load(), 16384)
+	assert.Equal(t, LogStats{Lines: total, Bytes: total * 10, LastSeq: total}, r.Stats())
+}
