@@ -12,8 +12,17 @@ import (
 	"github.com/brummer-mcp/brummer-mcp/procstate"
 )
 
+// List paging bounds: a full list of a thousand processes costs tens of
+// milliseconds to encode and decode, so the default page is smaller.
+const (
+	defaultListLimit = 100
+	maxListLimit     = 1000
+)
+
 type listArgs struct {
 	Status string `json:"status"`
+	Limit  *int   `json:"limit"`
+	After  string `json:"after"`
 }
 
 var listStatuses = []string{"all", "running", "exited"}
@@ -21,9 +30,23 @@ var listStatuses = []string{"all", "running", "exited"}
 func (a *listArgs) validate() error {
 	switch a.Status {
 	case "", "all", "running", "exited":
-		return nil
+	default:
+		return fmt.Errorf(`"status" must be one of %s, got %q`, oneOf(listStatuses), truncate(a.Status, 40))
 	}
-	return fmt.Errorf(`"status" must be one of %s, got %q`, oneOf(listStatuses), truncate(a.Status, 40))
+	if a.Limit != nil && (*a.Limit < 1 || *a.Limit > maxListLimit) {
+		return fmt.Errorf(`"limit" must be 1..%d, got %d`, maxListLimit, *a.Limit)
+	}
+	if len(a.After) > 64 {
+		return fmt.Errorf(`"after" must be a process name (at most 64 characters), got %q`, truncate(a.After, 80))
+	}
+	return nil
+}
+
+func (a *listArgs) limit() int {
+	if a.Limit != nil {
+		return *a.Limit
+	}
+	return defaultListLimit
 }
 
 // keep reports whether a process in state st is selected by the filter.
@@ -42,6 +65,10 @@ func (a *listArgs) keep(st procstate.Status) bool {
 type listResult struct {
 	Processes []processInfo `json:"processes"`
 	Version   uint64        `json:"version"`
+	// Total counts the processes the status filter selects, on all pages.
+	Total int `json:"total"`
+	// NextAfter, set when more processes follow, is the after of the next page.
+	NextAfter string `json:"next_after,omitempty"`
 }
 
 func listTool() mcp.Tool {
@@ -51,14 +78,19 @@ func listTool() mcp.Tool {
 		Description: "List the supervised processes, sorted by name, with status, pid, exit code or signal, uptime and log counters. " +
 			"`status`: running (starting, running or stopping), exited (exited or failed), or all (default). " +
 			"Exited processes stay listed with their logs until their name is reused or the oldest are evicted. " +
-			"`version` increases with every change to any process.",
+			"At most `limit` processes are returned (default 100, 1..1000); `total` counts all that match, and when more follow, " +
+			"`next_after` is the name to pass as `after` for the next page. `version` increases with every change to any process.",
 		RawInputSchema: mustJSON(objectSchema(obj{
 			"status": obj{"type": "string", "enum": listStatuses, "description": "Which processes: running, exited or all. Default all."},
+			"limit":  obj{"type": "integer", "minimum": 1, "maximum": maxListLimit, "description": "Most processes to return. Default 100."},
+			"after":  obj{"type": "string", "maxLength": 64, "description": "Return processes whose names sort after this one: next_after of the previous page."},
 		})),
 		RawOutputSchema: mustJSON(objectSchema(obj{
-			"processes": obj{"type": "array", "items": processSchema()},
-			"version":   intg("Snapshot version; it increases with every change."),
-		}, "processes", "version")),
+			"processes":  obj{"type": "array", "items": processSchema()},
+			"version":    intg("Snapshot version; it increases with every change."),
+			"total":      intg("Processes matching the status filter, on all pages."),
+			"next_after": str("Present when more processes follow: pass it as after."),
+		}, "processes", "version", "total")),
 		Annotations: annotations(true, false, true, false),
 	}
 }
@@ -72,10 +104,20 @@ func listHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 		version := sup.Version()
 		now := time.Now()
 		res := listResult{Processes: []processInfo{}, Version: version}
+		limit := args.limit()
 		for _, p := range sup.Processes() {
-			if args.keep(p.Record().Status) {
-				res.Processes = append(res.Processes, infoOf(p, now))
+			if !args.keep(p.Record().Status) {
+				continue
 			}
+			res.Total++
+			if p.Name() <= args.After && args.After != "" {
+				continue
+			}
+			if len(res.Processes) == limit {
+				res.NextAfter = res.Processes[limit-1].Name
+				continue
+			}
+			res.Processes = append(res.Processes, infoOf(p, now))
 		}
 		return structured(res, listText(res, *args)), nil
 	}
@@ -85,6 +127,9 @@ func listHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 // "web running pid=4242 up=12.3s log=318 npm run dev".
 func listText(res listResult, args listArgs) string {
 	if len(res.Processes) == 0 {
+		if args.After != "" {
+			return fmt.Sprintf("no processes after %q (%d in all)", args.After, res.Total)
+		}
 		if args.Status == "" || args.Status == "all" {
 			return "no processes; start one with process_start"
 		}
@@ -113,6 +158,9 @@ func listText(res listResult, args listArgs) string {
 		b.WriteByte(' ')
 		b.WriteString(truncate(info.Command, 60))
 		b.WriteByte('\n')
+	}
+	if res.NextAfter != "" {
+		fmt.Fprintf(&b, "[%d of %d shown; more: process_list after=%s]\n", len(res.Processes), res.Total, res.NextAfter)
 	}
 	return b.String()
 }

@@ -96,7 +96,9 @@ func TestBadInputs(t *testing.T) {
 		{"start: NUL in cwd", "process_start", `{"command":"true","cwd":"/tmp\u0000x"}`, `"cwd" contains a NUL byte`},
 		{"start: arguments not an object", "process_start", `["ls"]`, "arguments must be a JSON object"},
 		{"start: env as array", "process_start", `{"command":"true","env":["A=1"]}`, `"env" must be an object of string values, got array`},
-		{"list: unknown argument", "process_list", `{"name":"x"}`, `unknown argument "name" (allowed: status)`},
+		{"list: unknown argument", "process_list", `{"name":"x"}`, `unknown argument "name" (allowed: after, limit, status)`},
+		{"list: zero limit", "process_list", `{"limit":0}`, `"limit" must be 1..1000, got 0`},
+		{"list: huge limit", "process_list", `{"limit":1001}`, `"limit" must be 1..1000, got 1001`},
 		{"stop: signal as number", "process_stop", `{"name":"keeper","signal":9}`, `"signal" must be a string, got number`},
 		{"stop: signal 0", "process_stop", `{"name":"keeper","signal":"0"}`, `"signal" must be one of TERM`},
 		{"logs: limit huge", "process_logs", `{"name":"done","limit":1e12}`, `"limit" must be 1..5000, got 1000000000000`},
@@ -303,6 +305,40 @@ func TestLogsANSI(t *testing.T) {
 			for _, line := range tt.want {
 				assert.Contains(t, txt, line)
 			}
+		})
+	}
+}
+
+func TestListPaging(t *testing.T) {
+	h := newHarness(t, procstate.Config{})
+	for _, name := range []string{"p3", "p1", "p5", "p2", "p4"} {
+		ok[processInfo](h, "process_start", `{"name":"`+name+`","argv":["sleep","60"]}`)
+	}
+	tests := []struct {
+		name      string
+		args      string
+		want      []string
+		nextAfter string
+		footer    string
+	}{
+		{"default shows all", `{}`, []string{"p1", "p2", "p3", "p4", "p5"}, "", ""},
+		{"first page", `{"limit":2}`, []string{"p1", "p2"}, "p2", "[2 of 5 shown; more: process_list after=p2]"},
+		{"middle page", `{"limit":2,"after":"p2"}`, []string{"p3", "p4"}, "p4", "[2 of 5 shown; more: process_list after=p4]"},
+		{"last page", `{"limit":2,"after":"p4"}`, []string{"p5"}, "", ""},
+		{"after the end", `{"after":"p5"}`, nil, "", `no processes after "p5" (5 in all)`},
+		{"after a name that is not there", `{"after":"p25","limit":1}`, []string{"p3"}, "p3", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, txt := ok[listResult](h, "process_list", tt.args)
+			var names []string
+			for _, p := range res.Processes {
+				names = append(names, p.Name)
+			}
+			assert.Equal(t, tt.want, names)
+			assert.Equal(t, 5, res.Total)
+			assert.Equal(t, tt.nextAfter, res.NextAfter)
+			assert.Contains(t, txt, tt.footer)
 		})
 	}
 }
