@@ -35,11 +35,12 @@ func decodeStructured(res *mcp.CallToolResult, v any) error {
 	return json.Unmarshal(b, v)
 }
 
-// list calls process_list and decodes it.
+// list calls process_list for every process (it pages by default) and
+// decodes it. For the bench's bookkeeping, not for timing.
 func list(ctx context.Context, c *conn, status string) (listView, error) {
-	var args map[string]any
+	args := map[string]any{"limit": 1000}
 	if status != "" {
-		args = map[string]any{"status": status}
+		args["status"] = status
 	}
 	var v listView
 	res, _, err := c.call(ctx, "process_list", args)
