@@ -155,6 +155,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// A client that closes our stderr pipe must not kill us with SIGPIPE
 	// before the children are stopped: ignored, the write just fails.
 	signal.Ignore(syscall.SIGPIPE)
+	// From the start, SIGINT and SIGTERM mean "shut down in order", never
+	// the default death that would leave children behind.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 
 	log, closeLog, err := newLogger(o, stderr)
 	if err != nil {
@@ -215,9 +219,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		log.Error().Err(err).Msg("start")
 		return 1
 	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 
 	srv := tools.NewServer(sup, versionString(), o.policy, log)
 
