@@ -2,7 +2,6 @@ package tools
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -41,7 +40,7 @@ func unknownProcess(sup *procstate.Supervisor, name string) *mcp.CallToolResult 
 
 // oneOf formats allowed values for error messages.
 func oneOf(vals []string) string {
-	return strings.Join(slices.Clone(vals), ", ")
+	return strings.Join(vals, ", ")
 }
 
 // detail is err's text without the sentinel's prefix: "invalid working

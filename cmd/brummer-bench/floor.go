@@ -35,15 +35,11 @@ const logProc = "seq 1 200; exec sleep 3600"
 
 func (b *bench) runFloor(tr string) (*FloorResult, error) {
 	ctx := b.ctx
-	s, err := b.startServer(serverConfig{name: "floor", transport: tr})
+	s, c, err := b.openServer(serverConfig{name: "floor", transport: tr})
 	if err != nil {
 		return nil, err
 	}
 	defer b.closeServer(s)
-	c, err := s.connect(ctx)
-	if err != nil {
-		return nil, err
-	}
 	r := &FloorResult{}
 	if _, err := pingLoad(ctx, []*conn{c}, 1, 200); err != nil { // warm up
 		return nil, err

@@ -62,15 +62,11 @@ func (b *bench) runIngest(tr string) (*IngestResult, error) {
 		return nil, err
 	}
 
-	s, err := b.startServer(serverConfig{name: "ingest", transport: tr})
+	s, c, err := b.openServer(serverConfig{name: "ingest", transport: tr})
 	if err != nil {
 		return nil, err
 	}
 	defer b.closeServer(s)
-	c, err := s.connect(ctx)
-	if err != nil {
-		return nil, err
-	}
 	if _, err := pingLoad(ctx, []*conn{c}, 1, 100); err != nil {
 		return nil, err
 	}

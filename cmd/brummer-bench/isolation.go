@@ -47,15 +47,11 @@ const (
 
 func (b *bench) runIsolation(tr string) (*IsolationResult, error) {
 	ctx := b.ctx
-	s, err := b.startServer(serverConfig{name: "isolation", transport: tr, sideHTTP: tr == "stdio"})
+	s, c, err := b.openServer(serverConfig{name: "isolation", transport: tr, sideHTTP: tr == "stdio"})
 	if err != nil {
 		return nil, err
 	}
 	defer b.closeServer(s)
-	c, err := s.connect(ctx)
-	if err != nil {
-		return nil, err
-	}
 	side, err := s.connectHTTP(ctx)
 	if err != nil {
 		return nil, err

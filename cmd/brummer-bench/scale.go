@@ -56,15 +56,11 @@ const (
 func (b *bench) runScale(tr string) (*ScaleResult, error) {
 	ctx := b.ctx
 	r := &ScaleResult{Procs: scaleProcs, Callers: scaleCallers, RingSlotBytes: defaultLines * ringSlotSize}
-	s, err := b.startServer(serverConfig{name: "scale", transport: tr, debug: true})
+	s, c, err := b.openServer(serverConfig{name: "scale", transport: tr, debug: true})
 	if err != nil {
 		return nil, err
 	}
 	defer b.closeServer(s)
-	c, err := s.connect(ctx)
-	if err != nil {
-		return nil, err
-	}
 	r.ServerReadyMs = round3(float64(time.Since(s.started)) / float64(time.Millisecond))
 	conns := []*conn{c}
 	if tr == "http" {
@@ -156,15 +152,11 @@ func (b *bench) runScale(tr string) (*ScaleResult, error) {
 // growth per process.
 func (b *bench) rssPerProc(tr string, procs []startArgs, args ...string) (float64, error) {
 	ctx := b.ctx
-	s, err := b.startServer(serverConfig{name: "scale-small-ring", transport: tr, args: args})
+	s, c, err := b.openServer(serverConfig{name: "scale-small-ring", transport: tr, args: args})
 	if err != nil {
 		return 0, err
 	}
 	defer b.closeServer(s)
-	c, err := s.connect(ctx)
-	if err != nil {
-		return 0, err
-	}
 	if _, err := rounds(ctx, 50, time.Minute, pingStep(c), toolStep("list", c, "process_list", nil)); err != nil {
 		return 0, err
 	}

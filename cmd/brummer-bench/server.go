@@ -71,6 +71,22 @@ type server struct {
 }
 
 // startServer starts the server binary and waits until it serves.
+// openServer starts a server and connects the bench's first client to it.
+// The caller closes the server with b.closeServer; if the connection
+// fails, openServer closes it itself.
+func (b *bench) openServer(cfg serverConfig) (*server, *conn, error) {
+	s, err := b.startServer(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := s.connect(b.ctx)
+	if err != nil {
+		b.closeServer(s)
+		return nil, nil, err
+	}
+	return s, c, nil
+}
+
 func (b *bench) startServer(cfg serverConfig) (*server, error) {
 	args := []string{"--cwd", b.work, "--stop-grace", "2s"}
 	if cfg.debug {
