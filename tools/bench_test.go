@@ -66,3 +66,43 @@ func mustStart(b *testing.B, h *harness, args string) {
 	require.NoError(b, json.Unmarshal([]byte(args), &m))
 	require.NoError(b, callTool(h, "process_start", m)(context.Background()))
 }
+
+// BenchmarkServe measures the server's side of a call alone: mcp-go
+// dispatching a raw JSON-RPC request to the handler, and the response
+// marshalled as the stdio transport writes it. No client decode, no pipe.
+func BenchmarkServe(b *testing.B) {
+	for _, n := range []int{10, 1000} {
+		b.Run(fmt.Sprintf("procs=%d", n), func(b *testing.B) {
+			h := newHarness(b, procstate.Config{MaxProcs: 2000, MaxExited: 2000})
+			for i := range n {
+				cmd := "exec sleep 600"
+				if i == 0 {
+					cmd = "seq 1 200; exec sleep 600"
+				}
+				mustStart(b, h, fmt.Sprintf(`{"name":"p%04d","command":%q}`, i, cmd))
+			}
+			h.waitLines("p0000", 200)
+			calls := []struct{ name, req string }{
+				{"ping", `{"jsonrpc":"2.0","id":1,"method":"ping"}`},
+				{"list", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"process_list","arguments":{"limit":1000}}}`},
+				{"logs100", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"process_logs","arguments":{"name":"p0000","tail":100}}}`},
+			}
+			for _, c := range calls {
+				b.Run(c.name, func(b *testing.B) {
+					ctx := context.Background()
+					b.ReportAllocs()
+					var size int
+					for b.Loop() {
+						resp := h.srv.HandleMessage(ctx, json.RawMessage(c.req))
+						out, err := json.Marshal(resp)
+						if err != nil {
+							b.Fatal(err)
+						}
+						size = len(out)
+					}
+					b.ReportMetric(float64(size), "bytes/op")
+				})
+			}
+		})
+	}
+}

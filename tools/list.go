@@ -3,7 +3,7 @@ package tools
 import (
 	"context"
 	"fmt"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -15,7 +15,7 @@ import (
 // List paging bounds: a full list of a thousand processes costs tens of
 // milliseconds to encode and decode, so the default page is smaller.
 const (
-	defaultListLimit = 100
+	defaultListLimit = 50
 	maxListLimit     = 1000
 )
 
@@ -64,7 +64,10 @@ func (a *listArgs) keep(st procstate.Status) bool {
 
 type listResult struct {
 	Processes []processInfo `json:"processes"`
-	Version   uint64        `json:"version"`
+	// Cwd is the server's default working directory: processes without a
+	// cwd of their own run there.
+	Cwd     string `json:"cwd"`
+	Version uint64 `json:"version"`
 	// Total counts the processes the status filter selects, on all pages.
 	Total int `json:"total"`
 	// NextAfter, set when more processes follow, is the after of the next page.
@@ -78,19 +81,20 @@ func listTool() mcp.Tool {
 		Description: "List the supervised processes, sorted by name, with status, pid, exit code or signal, uptime and log counters. " +
 			"`status`: running (starting, running or stopping), exited (exited or failed), or all (default). " +
 			"Exited processes stay listed with their logs until their name is reused or the oldest are evicted. " +
-			"At most `limit` processes are returned (default 100, 1..1000); `total` counts all that match, and when more follow, " +
+			"At most `limit` processes are returned (default 50, 1..1000); `total` counts all that match, and when more follow, " +
 			"`next_after` is the name to pass as `after` for the next page. `version` increases with every change to any process.",
 		RawInputSchema: mustJSON(objectSchema(obj{
 			"status": obj{"type": "string", "enum": listStatuses, "description": "Which processes: running, exited or all. Default all."},
-			"limit":  obj{"type": "integer", "minimum": 1, "maximum": maxListLimit, "description": "Most processes to return. Default 100."},
+			"limit":  obj{"type": "integer", "minimum": 1, "maximum": maxListLimit, "description": "Most processes to return. Default 50."},
 			"after":  obj{"type": "string", "maxLength": 64, "description": "Return processes whose names sort after this one: next_after of the previous page."},
 		})),
 		RawOutputSchema: mustJSON(objectSchema(obj{
 			"processes":  obj{"type": "array", "items": processSchema()},
+			"cwd":        str("The server's default working directory: where processes without their own cwd run."),
 			"version":    intg("Snapshot version; it increases with every change."),
 			"total":      intg("Processes matching the status filter, on all pages."),
 			"next_after": str("Present when more processes follow: pass it as after."),
-		}, "processes", "version", "total")),
+		}, "processes", "cwd", "version", "total")),
 		Annotations: annotations(true, false, true, false),
 	}
 }
@@ -103,7 +107,8 @@ func listHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 		}
 		version := sup.Version()
 		now := time.Now()
-		res := listResult{Processes: []processInfo{}, Version: version}
+		dir := sup.Config().Dir
+		res := listResult{Processes: []processInfo{}, Cwd: dir, Version: version}
 		limit := args.limit()
 		for _, p := range sup.Processes() {
 			if !args.keep(p.Record().Status) {
@@ -117,7 +122,7 @@ func listHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 				res.NextAfter = res.Processes[limit-1].Name
 				continue
 			}
-			res.Processes = append(res.Processes, infoOf(p, now))
+			res.Processes = append(res.Processes, infoOf(p, now, dir))
 		}
 		return structured(res, listText(res, *args)), nil
 	}
@@ -135,32 +140,36 @@ func listText(res listResult, args listArgs) string {
 		}
 		return "no " + args.Status + " processes"
 	}
-	var b strings.Builder
+	b := make([]byte, 0, 80*len(res.Processes)+80)
 	for _, info := range res.Processes {
-		b.WriteString(info.Name)
-		b.WriteByte(' ')
+		b = append(b, info.Name...)
+		b = append(b, ' ')
+		b = append(b, info.Status...)
 		if info.Status == string(procstate.StatusExited) || info.Status == string(procstate.StatusFailed) {
-			b.WriteString(info.Status)
-			b.WriteString("(" + truncate(outcome(info), 60) + ")")
-		} else {
-			b.WriteString(info.Status)
+			b = append(b, '(')
+			b = append(b, truncate(outcome(info), 60)...)
+			b = append(b, ')')
 		}
 		if info.Pid != 0 {
-			fmt.Fprintf(&b, " pid=%d", info.Pid)
+			b = append(b, " pid="...)
+			b = strconv.AppendInt(b, int64(info.Pid), 10)
 		}
-		fmt.Fprintf(&b, " up=%s", durationText(info.UptimeMs))
-		if info.Log != nil {
-			fmt.Fprintf(&b, " log=%d", info.Log.LastSeq)
+		b = append(b, " up="...)
+		b = append(b, durationText(info.UptimeMs)...)
+		if info.LastSeq != 0 {
+			b = append(b, " log="...)
+			b = strconv.AppendUint(b, info.LastSeq, 10)
 		}
 		if info.Restarts > 0 {
-			fmt.Fprintf(&b, " restarts=%d", info.Restarts)
+			b = append(b, " restarts="...)
+			b = strconv.AppendInt(b, int64(info.Restarts), 10)
 		}
-		b.WriteByte(' ')
-		b.WriteString(truncate(info.Command, 60))
-		b.WriteByte('\n')
+		b = append(b, ' ')
+		b = append(b, truncate(info.Command, 60)...)
+		b = append(b, '\n')
 	}
 	if res.NextAfter != "" {
-		fmt.Fprintf(&b, "[%d of %d shown; more: process_list after=%s]\n", len(res.Processes), res.Total, res.NextAfter)
+		b = fmt.Appendf(b, "[%d of %d shown; more: process_list after=%s]\n", len(res.Processes), res.Total, res.NextAfter)
 	}
-	return b.String()
+	return string(b)
 }

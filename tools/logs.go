@@ -8,7 +8,6 @@ import (
 	"regexp/syntax"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -35,6 +34,8 @@ type logsArgs struct {
 	Stream string  `json:"stream"`
 	Grep   string  `json:"grep"`
 	Raw    bool    `json:"raw"`
+	// Timestamps adds each line's read time.
+	Timestamps bool `json:"timestamps"`
 
 	re *regexp.Regexp
 }
@@ -120,10 +121,12 @@ func (a *logsArgs) text(s string) string {
 	return stripANSI(s)
 }
 
+// logLine is one output line. Only what is not the default is shown: the
+// stream only for stderr, the time only when asked for.
 type logLine struct {
 	Seq    uint64 `json:"seq"`
-	TS     string `json:"ts"`
-	Stream string `json:"stream"`
+	TS     string `json:"ts,omitempty"`
+	Stream string `json:"stream,omitempty"`
 	Text   string `json:"text"`
 	Split  bool   `json:"split,omitempty"`
 }
@@ -149,26 +152,28 @@ func logsTool() mcp.Tool {
 			"`limit` caps the lines returned (default 200, 1..5000). `stream`: stdout, stderr or all (default). " +
 			"`grep`: an RE2 regular expression; only matching lines are returned. Works for running and exited processes. " +
 			"Terminal escape sequences (colours, cursor moves) are removed unless `raw` is true. " +
-			"Text form: one line per output line, stderr lines prefixed with \"[stderr] \", then a [next_since=... status=...] footer.",
+			"Lines carry `stream` only when it is stderr, and `ts` (read time) only when `timestamps` is true. " +
+			"Text form: one line per output line, stderr lines prefixed with \"[stderr] \" (and the time first with timestamps), then a [next_since=... status=...] footer.",
 		RawInputSchema: mustJSON(objectSchema(obj{
-			"name":   nameArg("The process whose output to read."),
-			"since":  obj{"type": "integer", "minimum": 0, "description": "Cursor: return lines with seq greater than this. Use next_since from the previous call."},
-			"tail":   obj{"type": "integer", "minimum": 0, "maximum": maxTail, "description": "Without since: start at the last N lines (matching grep/stream). Default 100."},
-			"limit":  obj{"type": "integer", "minimum": 1, "maximum": maxLimit, "description": "Most lines to return. Default 200."},
-			"stream": obj{"type": "string", "enum": logStreams, "description": "Which output: stdout, stderr or all. Default all."},
-			"grep":   obj{"type": "string", "maxLength": maxGrepBytes, "description": "RE2 regular expression; only matching lines are returned, e.g. \"(?i)error|warn\"."},
-			"raw":    obj{"type": "boolean", "description": "Keep terminal escape sequences (ANSI colours) in the text. Default false: they are removed."},
+			"name":       nameArg("The process whose output to read."),
+			"since":      obj{"type": "integer", "minimum": 0, "description": "Cursor: return lines with seq greater than this. Use next_since from the previous call."},
+			"tail":       obj{"type": "integer", "minimum": 0, "maximum": maxTail, "description": "Without since: start at the last N lines (matching grep/stream). Default 100."},
+			"limit":      obj{"type": "integer", "minimum": 1, "maximum": maxLimit, "description": "Most lines to return. Default 200."},
+			"stream":     obj{"type": "string", "enum": logStreams, "description": "Which output: stdout, stderr or all. Default all."},
+			"grep":       obj{"type": "string", "maxLength": maxGrepBytes, "description": "RE2 regular expression; only matching lines are returned, e.g. \"(?i)error|warn\"."},
+			"raw":        obj{"type": "boolean", "description": "Keep terminal escape sequences (ANSI colours) in the text. Default false: they are removed."},
+			"timestamps": obj{"type": "boolean", "description": "Add each line's read time (ts, RFC 3339 UTC with milliseconds). Default false."},
 		}, "name")),
 		RawOutputSchema: mustJSON(objectSchema(obj{
 			"name":   str("The process."),
 			"status": obj{"type": "string", "enum": []string{"starting", "running", "stopping", "exited", "failed"}},
 			"lines": obj{"type": "array", "items": objectSchema(obj{
 				"seq":    intg("Sequence number, per process, from 1; never reused."),
-				"ts":     str("When the line was read, RFC 3339 UTC with milliseconds."),
-				"stream": obj{"type": "string", "enum": []string{"stdout", "stderr"}},
+				"ts":     str("When the line was read, RFC 3339 UTC with milliseconds; only with timestamps=true."),
+				"stream": obj{"type": "string", "enum": []string{"stderr"}, "description": "stderr for lines from standard error; absent for stdout."},
 				"text":   str("The line, without its newline; valid UTF-8."),
 				"split":  obj{"type": "boolean", "description": "The output line was longer than 64 KiB; its rest follows in the next line."},
-			}, "seq", "ts", "stream", "text")},
+			}, "seq", "text")},
 			"next_since": intg("Cursor to pass as since to continue after these lines."),
 			"missed":     intg("Lines after the cursor evicted from memory before they were read."),
 			"more":       obj{"type": "boolean", "description": "Lines remain after next_since; call again with since=next_since."},
@@ -201,8 +206,16 @@ func logsHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 			Missed:    page.Missed,
 			More:      page.More,
 		}
+		var stamp [24]byte
 		for i, l := range page.Lines {
-			res.Lines[i] = logLine{Seq: l.Seq, TS: formatTime(time.Unix(0, l.Time)), Stream: l.Stream.String(), Text: args.text(l.Text), Split: l.Split}
+			ln := logLine{Seq: l.Seq, Text: args.text(l.Text), Split: l.Split}
+			if l.Stream == procstate.Stderr {
+				ln.Stream = "stderr"
+			}
+			if args.Timestamps {
+				ln.TS = string(appendTime(stamp[:0], l.Time))
+			}
+			res.Lines[i] = ln
 		}
 		return structured(res, logsText(res)), nil
 	}
@@ -213,6 +226,10 @@ func logsHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 func logsText(res logsResult) string {
 	var b strings.Builder
 	for _, l := range res.Lines {
+		if l.TS != "" {
+			b.WriteString(l.TS)
+			b.WriteByte(' ')
+		}
 		if l.Stream == "stderr" {
 			b.WriteString("[stderr] ")
 		}

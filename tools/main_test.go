@@ -9,6 +9,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
 	"github.com/rs/zerolog"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/stretchr/testify/require"
@@ -26,6 +27,7 @@ func TestMain(m *testing.M) {
 type harness struct {
 	t       testing.TB
 	sup     *procstate.Supervisor
+	srv     *server.MCPServer
 	client  *client.Client
 	schemas map[string]*jsonschema.Schema // output schema per tool
 }
@@ -60,7 +62,7 @@ func newHarnessPolicy(t testing.TB, cfg procstate.Config, policy Policy) *harnes
 		c.Close()
 	})
 
-	h := &harness{t: t, sup: sup, client: c, schemas: map[string]*jsonschema.Schema{}}
+	h := &harness{t: t, sup: sup, srv: srv, client: c, schemas: map[string]*jsonschema.Schema{}}
 	list, err := c.ListTools(ctx, mcp.ListToolsRequest{})
 	require.NoError(t, err)
 	compiler := jsonschema.NewCompiler()

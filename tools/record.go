@@ -10,63 +10,94 @@ import (
 
 // processInfo is the process record as tools return it. Empty and default
 // fields are omitted: agents pay for every byte.
+// The start time is not shown: uptime_ms says the same in a form a model
+// uses directly. The working directory is shown only when it is not the
+// server's default one.
 type processInfo struct {
-	Name      string      `json:"name"`
-	Status    string      `json:"status"`
-	Pid       int         `json:"pid,omitempty"`
-	Command   string      `json:"command"`
-	Cwd       string      `json:"cwd,omitempty"`
-	StartedAt string      `json:"started_at,omitempty"`
-	EndedAt   string      `json:"ended_at,omitempty"`
-	ExitCode  *int        `json:"exit_code,omitempty"`
-	Signal    string      `json:"signal,omitempty"`
-	Error     string      `json:"error,omitempty"`
-	UptimeMs  int64       `json:"uptime_ms"`
-	Restarts  int         `json:"restarts,omitempty"`
-	Log       *logCounter `json:"log,omitempty"` // absent: no output yet
-}
-
-// logCounter omits zero counters: a process that printed nothing has "log":{}.
-type logCounter struct {
-	Lines   uint64 `json:"lines,omitempty"`
-	Bytes   uint64 `json:"bytes,omitempty"`
-	Dropped uint64 `json:"dropped,omitempty"`
+	Name     string `json:"name"`
+	Status   string `json:"status"`
+	Pid      int    `json:"pid,omitempty"`
+	Command  string `json:"command"`
+	Cwd      string `json:"cwd,omitempty"`
+	EndedAt  string `json:"ended_at,omitempty"`
+	ExitCode *int   `json:"exit_code,omitempty"`
+	Signal   string `json:"signal,omitempty"`
+	Error    string `json:"error,omitempty"`
+	UptimeMs int64  `json:"uptime_ms"`
+	Restarts int    `json:"restarts,omitempty"`
+	// LastSeq is the seq of the newest output line (absent: no output);
+	// Evicted counts the oldest lines no longer kept in memory.
 	LastSeq uint64 `json:"last_seq,omitempty"`
+	Evicted uint64 `json:"evicted,omitempty"`
 }
 
-// timeFormat is RFC 3339 in UTC with milliseconds: exact enough, compact.
-const timeFormat = "2006-01-02T15:04:05.000Z07:00"
-
+// formatTime renders t as RFC 3339 in UTC with milliseconds, exact enough
+// and compact: 2026-11-29T05:19:47.123Z. The zero time is "".
 func formatTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(timeFormat)
+	var buf [24]byte
+	return string(appendTime(buf[:0], t.UnixNano()))
+}
+
+// appendTime appends Unix nanoseconds ns as formatTime does, without
+// time.Format's layout parsing: it runs once per log line.
+func appendTime(b []byte, ns int64) []byte {
+	t := time.Unix(0, ns).UTC()
+	year, month, day := t.Date()
+	hour, minute, sec := t.Clock()
+	ms := t.Nanosecond() / 1e6
+	b = appendDigits(b, year, 4)
+	b = append(b, '-')
+	b = appendDigits(b, int(month), 2)
+	b = append(b, '-')
+	b = appendDigits(b, day, 2)
+	b = append(b, 'T')
+	b = appendDigits(b, hour, 2)
+	b = append(b, ':')
+	b = appendDigits(b, minute, 2)
+	b = append(b, ':')
+	b = appendDigits(b, sec, 2)
+	b = append(b, '.')
+	b = appendDigits(b, ms, 3)
+	return append(b, 'Z')
+}
+
+// appendDigits appends n, 0 <= n < 10^width, zero-padded to width digits.
+func appendDigits(b []byte, n, width int) []byte {
+	var d [4]byte
+	for i := width - 1; i >= 0; i-- {
+		d[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return append(b, d[:width]...)
 }
 
 // infoOf builds the tool view of a process from an atomic load of its
-// record and its ring's counters.
-func infoOf(p *procstate.Process, now time.Time) processInfo {
-	return infoFrom(p.Record(), p.Log().Stats(), now)
+// record and its ring's counters. dir is the server's default working
+// directory.
+func infoOf(p *procstate.Process, now time.Time, dir string) processInfo {
+	return infoFrom(p.Record(), p.Log().Stats(), now, dir)
 }
 
 // infoFrom builds the tool view of a record and log counters.
-func infoFrom(r *procstate.Record, st procstate.LogStats, now time.Time) processInfo {
+func infoFrom(r *procstate.Record, st procstate.LogStats, now time.Time, dir string) processInfo {
 	info := processInfo{
-		Name:      r.Name,
-		Status:    string(r.Status),
-		Pid:       r.Pid,
-		Command:   commandLine(r),
-		Cwd:       r.Cwd,
-		StartedAt: formatTime(r.StartedAt),
-		EndedAt:   formatTime(r.EndedAt),
-		Signal:    r.Signal,
-		Error:     r.Error,
-		UptimeMs:  r.Uptime(now).Milliseconds(),
-		Restarts:  r.Restarts,
+		Name:     r.Name,
+		Status:   string(r.Status),
+		Pid:      r.Pid,
+		Command:  commandLine(r),
+		EndedAt:  formatTime(r.EndedAt),
+		Signal:   r.Signal,
+		Error:    r.Error,
+		UptimeMs: r.Uptime(now).Milliseconds(),
+		Restarts: r.Restarts,
+		LastSeq:  st.LastSeq,
+		Evicted:  st.Dropped,
 	}
-	if st.LastSeq > 0 {
-		info.Log = &logCounter{Lines: st.Lines, Bytes: st.Bytes, Dropped: st.Dropped, LastSeq: st.LastSeq}
+	if r.Cwd != dir {
+		info.Cwd = r.Cwd
 	}
 	if r.Status == procstate.StatusExited && r.Signal == "" && r.ExitCode >= 0 {
 		code := r.ExitCode

@@ -144,7 +144,7 @@ func startHandler(sup *procstate.Supervisor, policy Policy) server.ToolHandlerFu
 		case err != nil:
 			return toolError("%v", err), nil
 		}
-		info := infoOf(p, time.Now())
+		info := infoOf(p, time.Now(), "") // a start shows where it runs
 		return structured(info, fmt.Sprintf("started %s (pid %d): %s\nread its output with process_logs name=%s", info.Name, info.Pid, truncate(info.Command, 200), info.Name)), nil
 	}
 }

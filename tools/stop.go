@@ -97,7 +97,7 @@ func stopHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 			return toolError("stop of %q still in progress: %v; check with process_list", args.Name, err), nil
 		}
 		out := stopResult{
-			processInfo:    infoFrom(res.Record, res.Process.Log().Stats(), time.Now()),
+			processInfo:    infoFrom(res.Record, res.Process.Log().Stats(), time.Now(), ""),
 			AlreadyStopped: res.AlreadyStopped,
 			Killed:         res.Killed,
 		}

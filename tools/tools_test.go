@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -104,7 +105,7 @@ func TestBadInputs(t *testing.T) {
 		{"logs: limit huge", "process_logs", `{"name":"done","limit":1e12}`, `"limit" must be 1..5000, got 1000000000000`},
 		{"logs: since overflow", "process_logs", `{"name":"done","since":1e30}`, `"since" must be a non-negative integer`},
 		{"logs: regex repeat too big", "process_logs", `{"name":"done","grep":"a{1001}"}`, "invalid repeat count"},
-		{"logs: unknown argument", "process_logs", `{"name":"done","follow":true}`, `unknown argument "follow" (allowed: grep, limit, name, raw, since, stream, tail)`},
+		{"logs: unknown argument", "process_logs", `{"name":"done","follow":true}`, `unknown argument "follow" (allowed: grep, limit, name, raw, since, stream, tail, timestamps)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,8 +132,9 @@ func TestStartListLogsStop(t *testing.T) {
 	list, txt := ok[listResult](h, "process_list", ``)
 	require.Len(t, list.Processes, 1)
 	assert.Equal(t, "running", list.Processes[0].Status)
-	require.NotNil(t, list.Processes[0].Log)
-	assert.Equal(t, uint64(6), list.Processes[0].Log.LastSeq)
+	assert.Equal(t, uint64(6), list.Processes[0].LastSeq)
+	assert.Empty(t, list.Processes[0].Cwd, "the default working directory is shown once, at the top")
+	assert.Equal(t, h.sup.Config().Dir, list.Cwd)
 	assert.Positive(t, list.Version)
 	assert.Contains(t, txt, "web running pid=")
 
@@ -140,13 +142,20 @@ func TestStartListLogsStop(t *testing.T) {
 	// concurrently, so stderr may land anywhere between them.
 	logs, txt := ok[logsResult](h, "process_logs", `{"name":"web","stream":"stdout"}`)
 	assert.Equal(t, []string{"line 1", "line 2", "line 3", "line 4", "line 5"}, texts(logs.Lines))
-	assert.Equal(t, "stdout", logs.Lines[0].Stream)
+	assert.Equal(t, logLine{Seq: logs.Lines[0].Seq, Text: "line 1"}, logs.Lines[0], "stdout and no time: the defaults are not shown")
 	assert.Equal(t, uint64(6), logs.NextSince)
 	assert.Contains(t, txt, "line 1\nline 2\nline 3\nline 4\nline 5\n[next_since=")
 	logs, txt = ok[logsResult](h, "process_logs", `{"name":"web","stream":"stderr"}`)
 	require.Len(t, logs.Lines, 1)
-	assert.Equal(t, logLine{Seq: logs.Lines[0].Seq, TS: logs.Lines[0].TS, Stream: "stderr", Text: "warn"}, logs.Lines[0])
+	assert.Equal(t, logLine{Seq: logs.Lines[0].Seq, Stream: "stderr", Text: "warn"}, logs.Lines[0])
 	assert.Equal(t, "[stderr] warn\n[next_since=6 status=running]", txt)
+	logs, txt = ok[logsResult](h, "process_logs", `{"name":"web","stream":"stderr","timestamps":true}`)
+	require.Len(t, logs.Lines, 1)
+	ts, err := time.Parse(time.RFC3339Nano, logs.Lines[0].TS)
+	require.NoError(t, err, "ts %q", logs.Lines[0].TS)
+	assert.WithinDuration(t, time.Now(), ts, time.Minute)
+	assert.Regexp(t, `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`, logs.Lines[0].TS)
+	assert.Equal(t, logs.Lines[0].TS+" [stderr] warn\n[next_since=6 status=running]", txt)
 	logs, _ = ok[logsResult](h, "process_logs", `{"name":"web"}`)
 	assert.Len(t, logs.Lines, 6)
 
@@ -228,7 +237,8 @@ func TestLogsMissed(t *testing.T) {
 	assert.Equal(t, []string{"71", "72", "73", "74", "75"}, texts(page.Lines))
 	assert.Contains(t, txt, "[next_since=75 missed=60 more=true status=exited]")
 	list, _ := ok[listResult](h, "process_list", ``)
-	assert.Equal(t, &logCounter{Lines: 50, Bytes: 29*2 + 21*3, Dropped: 70, LastSeq: 120}, list.Processes[0].Log)
+	assert.Equal(t, uint64(120), list.Processes[0].LastSeq)
+	assert.Equal(t, uint64(70), list.Processes[0].Evicted)
 }
 
 func TestStartRules(t *testing.T) {

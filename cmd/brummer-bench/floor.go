@@ -123,7 +123,7 @@ func (b *bench) startLogProcs(ctx context.Context, c *conn, from, n int) error {
 		}
 		full := 0
 		for _, p := range v.Processes {
-			if p.Log.LastSeq >= 200 {
+			if p.LastSeq >= 200 {
 				full++
 			}
 		}

@@ -196,7 +196,7 @@ func evaluate(r *Results) ([]Target, []Figure) {
 	// Scenario 5 (and 2 at 1,000): list of 1,000.
 	for _, tr := range trs {
 		sc := r.Transports[tr].Scale
-		const p50Name, encName = "process_list (default output, a page of 100) with 1,000 processes: p50 vs ping p50", "full list of 1,000 (limit 1000) encoded: server CPU per list call beyond a ping"
+		const p50Name, encName = "process_list (default output, a page of 50) with 1,000 processes: p50 vs ping p50", "full list of 1,000 (limit 1000) encoded: server CPU per list call beyond a ping"
 		if sc == nil {
 			noData("5", p50Name, tr, "<= 5x")
 			noData("5", encName, tr, "< 2 ms")

@@ -29,7 +29,7 @@ type ScaleResult struct {
 	// on a server of its own: the cost of a process without its log
 	// buffers. It is measured on the first transport of a full run only.
 	RSSPerProcSmallRing float64 `json:"rss_per_proc_small_ring,omitempty"`
-	// Rounds are interleaved ping and process_list calls (its default output, a page of 100).
+	// Rounds are interleaved ping and process_list calls (its default output, a page of 50).
 	Rounds map[string]Latency `json:"rounds"`
 	// Handler summarises the server's own handler time of those list
 	// calls, from its debug log ("took"); it ends before mcp-go encodes

@@ -18,11 +18,9 @@ import (
 // listView is the part of a process_list result the bench reads.
 type listView struct {
 	Processes []struct {
-		Name   string `json:"name"`
-		Status string `json:"status"`
-		Log    struct {
-			LastSeq uint64 `json:"last_seq"`
-		} `json:"log"`
+		Name    string `json:"name"`
+		Status  string `json:"status"`
+		LastSeq uint64 `json:"last_seq"`
 	} `json:"processes"`
 }
 
@@ -61,7 +59,7 @@ func lastSeq(ctx context.Context, c *conn, name string) (uint64, time.Time, erro
 	}
 	for _, p := range v.Processes {
 		if p.Name == name {
-			return p.Log.LastSeq, mid, nil
+			return p.LastSeq, mid, nil
 		}
 	}
 	return 0, mid, fmt.Errorf("process %q is not listed", name)
