@@ -124,6 +124,10 @@ func resumeProcess(pid int) error {
 	return nil
 }
 
+// setNice does nothing here: the priority class was set at creation (see
+// sysProcAttr) and is inherited by the job's processes.
+func (g *group) setNice(nice int) error { return nil }
+
 // signal asks the group to stop, or kills it. SIGKILL terminates every
 // process in the job. Any other signal (SignalByName offers TERM and INT)
 // becomes a CTRL_BREAK_EVENT to the leader's console process group (it was

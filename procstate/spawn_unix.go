@@ -19,8 +19,8 @@ func shellCommand(command string) (argv []string, cmdLine string) {
 
 // sysProcAttr puts the child in a process group of its own, so that a stop
 // reaches everything it spawns; see pdeathsig for the rest. cmdLine is
-// unused here (see shellCommand).
-func sysProcAttr(cmdLine string) *syscall.SysProcAttr {
+// unused here (see shellCommand), and so is nice (see setNice).
+func sysProcAttr(cmdLine string, nice int) *syscall.SysProcAttr {
 	attr := &syscall.SysProcAttr{Setpgid: true}
 	setPdeathsig(attr)
 	return attr
@@ -35,6 +35,16 @@ type group struct{ pgid int }
 // It cannot fail here; the error is for platforms where it can.
 func startGroup(cmd *exec.Cmd) (*group, error) {
 	return &group{pgid: cmd.Process.Pid}, nil
+}
+
+// setNice sets the nice value of every process in the group; 0 leaves the
+// one inherited from the server. Lowering it below the server's own needs
+// privileges: the error says so.
+func (g *group) setNice(nice int) error {
+	if nice == 0 {
+		return nil
+	}
+	return unix.Setpriority(unix.PRIO_PGRP, g.pgid, nice)
 }
 
 // signal sends sig to every process in the group.

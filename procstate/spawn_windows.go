@@ -32,11 +32,15 @@ func shellCommand(command string) (argv []string, cmdLine string) {
 // group of its own, so that a stop can send it CTRL_BREAK_EVENT and a
 // Ctrl-C in the server's console does not reach it. A non-empty cmdLine is
 // the child's command line verbatim (see shellCommand).
-func sysProcAttr(cmdLine string) *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{
-		CreationFlags: windows.CREATE_SUSPENDED | windows.CREATE_NEW_PROCESS_GROUP,
-		CmdLine:       cmdLine,
+//
+// A nice above 0 starts it in the below-normal priority class, which its
+// own children inherit.
+func sysProcAttr(cmdLine string, nice int) *syscall.SysProcAttr {
+	flags := uint32(windows.CREATE_SUSPENDED | windows.CREATE_NEW_PROCESS_GROUP)
+	if nice > 0 {
+		flags |= windows.BELOW_NORMAL_PRIORITY_CLASS
 	}
+	return &syscall.SysProcAttr{CreationFlags: flags, CmdLine: cmdLine}
 }
 
 // exitOf turns the result of cmd.Wait into exit code, signal name and an

@@ -51,6 +51,14 @@ type Config struct {
 	// did not start (the server's guard): the subreaper never reaps or kills
 	// them as orphans.
 	OtherChildren []int
+	// Nice is the scheduling priority children run at, as nice(1) counts:
+	// 0 (the default) leaves them at the server's, 1..19 makes them yield
+	// the CPU to the server and the agents it serves when the machine is
+	// saturated, and only then. Unix sets it on the child's process group
+	// right after the start (a descendant forked in the first microseconds
+	// keeps the server's); Windows uses the below-normal priority class
+	// for any value above 0.
+	Nice int
 	// GroupStarted and GroupDone, if set, are called when a child's process
 	// group comes into being and when it is empty (or was SIGKILLed) for
 	// good. The server hands them to a guard process that kills the groups
@@ -67,6 +75,9 @@ const (
 	DefaultLogBytes  = 8 << 20
 	DefaultWaitDelay = 500 * time.Millisecond
 	DefaultStopGrace = 5 * time.Second
+	// DefaultNice is the nice value servers give their children (Config.Nice
+	// itself defaults to 0).
+	DefaultNice = 0
 )
 
 func (c Config) withDefaults() (Config, error) {
@@ -87,6 +98,9 @@ func (c Config) withDefaults() (Config, error) {
 	c.Dir = dir
 	if c.Env == nil {
 		c.Env = os.Environ()
+	}
+	if c.Nice < 0 || c.Nice > 19 {
+		return c, fmt.Errorf("nice %d: must be 0..19", c.Nice)
 	}
 	c.MaxProcs = cmp.Or(c.MaxProcs, DefaultMaxProcs)
 	c.MaxExited = cmp.Or(c.MaxExited, DefaultMaxExited)
@@ -370,7 +384,7 @@ func (s *Supervisor) spawn(p *Process, argv []string, cmdLine, cwd string, env [
 		Env:         env,
 		Stdout:      writers[0],
 		Stderr:      writers[1],
-		SysProcAttr: sysProcAttr(cmdLine),
+		SysProcAttr: sysProcAttr(cmdLine, s.cfg.Nice),
 	}
 
 	var grp *group
@@ -384,6 +398,9 @@ func (s *Supervisor) spawn(p *Process, argv []string, cmdLine, cwd string, env [
 			return 0, err // the child has been killed and reaped
 		}
 		grp = g
+		if err := g.setNice(s.cfg.Nice); err != nil {
+			s.log.Warn().Err(err).Str("process", p.name).Int("nice", s.cfg.Nice).Msg("lower the child's priority")
+		}
 		return cmd.Process.Pid, nil
 	})
 	closeAll(writers[:])

@@ -46,6 +46,7 @@ type options struct {
 	logBytes  int
 	version   bool
 	stopGrace time.Duration
+	childNice int
 
 	http         string
 	noStdio      bool
@@ -73,6 +74,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.logLines, "log-lines", procstate.DefaultLogLines, "output lines kept in memory per process")
 	fs.IntVar(&o.logBytes, "log-bytes", procstate.DefaultLogBytes, "output bytes kept in memory per process")
 	fs.DurationVar(&o.stopGrace, "stop-grace", procstate.DefaultStopGrace, "on shutdown, time between SIGTERM and SIGKILL")
+	fs.IntVar(&o.childNice, "child-nice", procstate.DefaultNice, "nice value (0..19) processes run at: above 0 they yield the CPU to the server and its agents when the machine is saturated; 0 keeps the server's")
 	fs.StringVar(&o.http, "http", "", "also serve MCP over HTTP on this address, e.g. 127.0.0.1:7777 (/mcp, /sse, /message)")
 	fs.BoolVar(&o.noStdio, "no-stdio", false, "do not serve stdio (HTTP only; needs --http)")
 	fs.StringVar(&o.token, "token", "", "bearer token every HTTP request must carry (default $BRUMMER_TOKEN); required off loopback")
@@ -112,6 +114,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("--log-bytes must be at least 1024, got %d", o.logBytes)
 	case o.stopGrace < 0:
 		return o, fmt.Errorf("--stop-grace must not be negative, got %s", o.stopGrace)
+	case o.childNice < 0 || o.childNice > 19:
+		return o, fmt.Errorf("--child-nice must be 0..19, got %d", o.childNice)
 	case o.noStdio && o.http == "":
 		return o, errors.New("--no-stdio needs --http: there would be no way to connect")
 	case o.maxBody < 1024:
@@ -210,6 +214,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		LogLines:      o.logLines,
 		LogBytes:      o.logBytes,
 		StopGrace:     o.stopGrace,
+		Nice:          o.childNice,
 		Subreaper:     true,
 		OtherChildren: otherChildren,
 		GroupStarted:  fanOut(starts),
