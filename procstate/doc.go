@@ -19,10 +19,14 @@
 //     published Record is never mutated again. Updating one process therefore
 //     costs one small copy, not a copy of the registry.
 //   - Each Ring is owned by its Process's two pipe readers, which serialise on
-//     Ring.mu. Lines are written once into append-only chunks and published
-//     by storing their slot pointer and then the last sequence number;
-//     readers load those atomically and detect lines evicted under them by
-//     their sequence number.
+//     Ring.mu. A line is a pointer-free record in a block and its text in a
+//     chunk; a read's worth of lines is published by one store of the last
+//     sequence number. Readers load it and the block and chunk tables
+//     atomically, detect lines evicted under them by block index and chunk
+//     id, and copy out the text they return. Blocks and chunks whose lines
+//     are all evicted are reused, but only once every read that could still
+//     see them has ended (two epoch counters), so a flood allocates nothing
+//     and gives the garbage collector nothing to scan.
 //
 // Every goroutine started here has an owner and a wait: per child, one waiter
 // goroutine (the only caller of Wait) and two pipe readers, all joined before

@@ -89,25 +89,25 @@ func runeCut(b []byte) int {
 }
 
 // ingest reads rd until EOF or an error and appends its lines to the ring.
-// All lines from one read share a timestamp and one acquisition of the
-// writers' lock. A closed pipe (os.ErrClosed) ends ingest like EOF.
+// The lines from one read share a timestamp, one acquisition of the
+// writers' lock and one publication; they go straight from the read buffer
+// into the ring. A closed pipe (os.ErrClosed) ends ingest like EOF.
 func (r *Ring) ingest(stream Stream, rd io.Reader) error {
 	buf := make([]byte, 2*MaxLineBytes)
-	var lines [][]byte
-	var split []bool
-	emit := func(line []byte, sp bool) {
-		lines = append(lines, line)
-		split = append(split, sp)
-	}
+	var b batch
+	emit := func(line []byte, split bool) { r.addLocked(&b, line, split) }
 	pending := 0
 	for {
 		n, err := rd.Read(buf[pending:])
 		pending += n
 		atEOF := err != nil
-		lines, split = lines[:0], split[:0]
+		r.mu.Lock()
+		b = r.beginLocked(stream, time.Now().UnixNano())
 		consumed := SplitLines(buf[:pending], atEOF, emit)
-		if len(lines) > 0 {
-			r.Append(stream, time.Now(), lines, split)
+		added := r.publishLocked(&b)
+		r.mu.Unlock()
+		if added {
+			r.notify()
 		}
 		pending = copy(buf, buf[consumed:pending])
 		if err != nil {

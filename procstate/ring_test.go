@@ -961,13 +961,17 @@ func BenchmarkRingRead(b *testing.B) {
 	}
 }
 
-// TestRingGrowsUnderReaders: the slot array starts small and doubles while
-// readers read without a lock. No reader may ever see a line as missing
-// while nothing has been evicted, and every line arrives once, in order.
+// TestRingGrowsUnderReaders: the chunk table starts small and doubles, and
+// text chunks grow, while readers read without a lock. No reader may ever
+// see a line as missing while nothing has been evicted, and every line
+// arrives once, in order, with its text.
 func TestRingGrowsUnderReaders(t *testing.T) {
-	const total = 15000
+	const (
+		total     = 15000
+		lineBytes = 1000
+	)
 	r := NewRing(20000, 1<<30)
-	assert.Len(t, *r.slots.Load(), initialSlots, "a new ring starts small")
+	assert.Len(t, *r.chunks.Load(), initialChunkSlots, "a new ring starts small")
 	var wg sync.WaitGroup
 	for reader := range 4 {
 		wg.Add(1)
@@ -986,7 +990,8 @@ func TestRingGrowsUnderReaders(t *testing.T) {
 					return
 				}
 				for _, ln := range page.Lines {
-					if !assert.Equal(t, cursor+1, ln.Seq, "reader %d", reader) {
+					if !assert.Equal(t, cursor+1, ln.Seq, "reader %d", reader) ||
+						!assert.Equal(t, fmt.Sprintf("%0*d", lineBytes, ln.Seq), ln.Text, "reader %d", reader) {
 						return
 					}
 					cursor = ln.Seq
@@ -997,11 +1002,217 @@ func TestRingGrowsUnderReaders(t *testing.T) {
 			}
 		}()
 	}
-	line := [][]byte{[]byte("0123456789")}
-	for range total {
-		r.Append(Stdout, time.Now(), line, nil)
+	for seq := 1; seq <= total; seq++ {
+		r.Append(Stdout, time.Now(), [][]byte{fmt.Appendf(nil, "%0*d", lineBytes, seq)}, nil)
+		if seq == 1 {
+			assert.Len(t, r.chunk.buf, firstChunkBytes, "the first chunk is small")
+		}
 	}
 	wg.Wait()
-	assert.Len(t, *r.slots.Load(), 16384)
-	assert.Equal(t, LogStats{Lines: total, Bytes: total * 10, LastSeq: total}, r.Stats())
+	// 15 MB of text: chunks of 4 KiB doubling to 128 KiB, then 57 of
+	// 256 KiB: 63 in a table of 64.
+	assert.Len(t, *r.chunks.Load(), 64)
+	assert.Equal(t, LogStats{Lines: total, Bytes: total * lineBytes, LastSeq: total}, r.Stats())
+}
+
+// seqText is the text of line seq in the reuse tests: it identifies the
+// line, and its length varies from 2 to 105 bytes.
+func seqText(seq uint64) string {
+	s := fmt.Sprintf("%d:", seq)
+	return s + strings.Repeat(string(rune('a'+seq%26)), int(seq*7%100))
+}
+
+// TestRingReuseUnderReaders floods a ring small enough that its blocks and
+// chunks are reused all the time, while readers page through it, tail it
+// and match on text: every line they get must carry its own text, and
+// every seq must be returned or counted as missed. Run with -race, it
+// checks that memory is reused only once no read can see it.
+func TestRingReuseUnderReaders(t *testing.T) {
+	const total = 40000
+	r := NewRing(300, 2000) // chunks of 4 KiB, reused every 75 lines or so
+	done := make(chan struct{})
+	var readers sync.WaitGroup
+	for i := range 3 {
+		readers.Go(func() {
+			var cursor uint64
+			for {
+				page, err := r.Read(Query{Since: cursor, HasSince: true, Limit: 1 + i*40})
+				if !assert.NoError(t, err) {
+					return
+				}
+				if !assert.Equal(t, page.NextSince-cursor, uint64(len(page.Lines))+page.Missed) {
+					return
+				}
+				for _, ln := range page.Lines {
+					if !assert.Equal(t, seqText(ln.Seq), ln.Text) {
+						return
+					}
+				}
+				if cursor = page.NextSince; cursor == total {
+					return
+				}
+				if len(page.Lines) == 0 && page.Missed == 0 {
+					ch, stop := r.Wait(cursor)
+					<-ch
+					stop()
+				}
+			}
+		})
+	}
+	readers.Go(func() {
+		for {
+			var wrong []string
+			page, err := r.Read(Query{Tail: 50, Match: func(ln *Line) bool {
+				if ln.Text != seqText(ln.Seq) {
+					wrong = append(wrong, strings.Clone(ln.Text))
+				}
+				return ln.Seq%2 == 0
+			}})
+			if !assert.NoError(t, err) || !assert.Empty(t, wrong, "texts passed to Match") {
+				return
+			}
+			for _, ln := range page.Lines {
+				if !assert.Equal(t, seqText(ln.Seq), ln.Text) {
+					return
+				}
+			}
+			select {
+			case <-done:
+				return
+			default:
+			}
+		}
+	})
+	var lines [][]byte
+	for seq := uint64(1); seq <= total; {
+		lines = lines[:0]
+		for n := seq%37 + 1; n > 0 && seq <= total; n-- {
+			lines = append(lines, []byte(seqText(seq)))
+			seq++
+		}
+		r.Append(Stdout, time.Now(), lines, nil)
+	}
+	close(done)
+	readers.Wait()
+	st := r.Stats()
+	assert.Equal(t, uint64(total), st.LastSeq)
+	assert.LessOrEqual(t, st.Bytes, uint64(2000))
+}
+
+// chunkBufs returns the first byte of every chunk buffer in r's table.
+func chunkBufs(r *Ring) map[*byte]bool {
+	bufs := map[*byte]bool{}
+	for i := range *r.chunks.Load() {
+		if c := (*r.chunks.Load())[i].Load(); c != nil {
+			bufs[&c.buf[0]] = true
+		}
+	}
+	return bufs
+}
+
+// TestRingReuseWaitsForReads checks the grace period directly: chunks that
+// a read in progress may see are not reused before it ends, and are after.
+func TestRingReuseWaitsForReads(t *testing.T) {
+	r := NewRing(1000, firstChunkBytes)
+	line := [][]byte{bytes.Repeat([]byte("x"), 100)}
+	fill := func(n int) {
+		for range n {
+			r.Append(Stdout, time.Now(), line, nil)
+		}
+	}
+	fill(500) // every chunk is full size by now, and some were reused
+	seen := chunkBufs(r)
+	slot := r.startRead()
+	fill(500)
+	for buf := range chunkBufs(r) {
+		assert.False(t, seen[buf], "a chunk was reused while a read that may see it was in progress")
+	}
+	r.endRead(slot)
+	fill(500)
+	reused := false
+	for buf := range chunkBufs(r) {
+		reused = reused || seen[buf]
+	}
+	assert.True(t, reused, "chunks are reused once the read ended")
+}
+
+// TestRingFloodAllocatesNothing: once a ring is full, appending reuses the
+// blocks and chunks of evicted lines.
+func TestRingFloodAllocatesNothing(t *testing.T) {
+	lines := make([][]byte, 100)
+	for i := range lines {
+		lines[i] = bytes.Repeat([]byte{byte('a' + i%26)}, 99)
+	}
+	for _, bounds := range []struct{ lines, bytes int }{{1000, 1 << 30}, {1 << 20, 64 << 10}} {
+		r := NewRing(bounds.lines, bounds.bytes)
+		ts := time.Now()
+		for range 100 {
+			r.Append(Stdout, ts, lines, nil)
+		}
+		page, err := r.Read(Query{Tail: 10}) // reads do not stop reuse once over
+		require.NoError(t, err)
+		require.Len(t, page.Lines, 10)
+		allocs := testing.AllocsPerRun(100, func() { r.Append(Stdout, ts, lines, nil) })
+		assert.Zero(t, allocs, "bounds %+v", bounds)
+	}
+}
+
+// heldMemory returns the bytes of text chunks and the record blocks that r
+// references, in its tables and as spares.
+func heldMemory(r *Ring) (text, blocks int) {
+	for _, s := range []*spares{&r.dropped, &r.grace, &r.free} {
+		for _, buf := range s.chunks {
+			text += len(buf)
+		}
+		blocks += len(s.blocks)
+	}
+	tbl := *r.chunks.Load()
+	for i := range tbl {
+		if c := tbl[i].Load(); c != nil {
+			text += len(c.buf)
+		}
+	}
+	for i := range r.blocks {
+		if r.blocks[i].Load() != nil {
+			blocks++
+		}
+	}
+	return text, blocks
+}
+
+// TestRingMemoryBound floods rings with lines of ingest's sizes, at most
+// MaxLineBytes, and checks the bound on held memory stated on Ring.
+func TestRingMemoryBound(t *testing.T) {
+	const maxBytes = 2 << 20
+	tests := []struct {
+		name   string
+		length func(i int) int
+		// slack is what text held may exceed maxBytes by.
+		slack int
+	}{
+		{name: "short lines", length: func(i int) int { return 100 }, slack: 4 * maxChunkBytes},
+		{name: "varied lines", length: func(i int) int { return i * 7919 % (MaxLineBytes + 1) }, slack: maxBytes/3 + 4*maxChunkBytes},
+		// Three of these fill a chunk but for MaxLineBytes-3 bytes: the
+		// worst waste for ingested output.
+		{name: "worst case", length: func(i int) int { return []int{1, MaxLineBytes}[i%2] }, slack: maxBytes/3 + 4*maxChunkBytes},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewRing(1<<20, maxBytes)
+			buf := make([]byte, MaxLineBytes)
+			maxText, maxBlocks := 0, 0
+			for i, appended := 0, 0; appended < 5*maxBytes; i++ {
+				appended += tt.length(i)
+				r.Append(Stdout, time.Now(), [][]byte{buf[:tt.length(i)]}, nil)
+				if i%97 == 0 {
+					text, blocks := heldMemory(r)
+					maxText, maxBlocks = max(maxText, text), max(maxBlocks, blocks)
+				}
+			}
+			assert.LessOrEqual(t, r.Stats().Bytes, uint64(maxBytes))
+			assert.LessOrEqual(t, maxText, maxBytes+tt.slack)
+			assert.LessOrEqual(t, maxBlocks, len(r.blocks)+maxSpareBlocks)
+			t.Logf("text held at most %d bytes for %d retained", maxText, r.Stats().Bytes)
+		})
+	}
 }
