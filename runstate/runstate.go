@@ -4,8 +4,11 @@
 // server dies; this is the second line, for when the guard died too (the
 // OOM killer, a reboot of the container's init, a kill of the whole tree).
 //
-// Each instance writes DIR/<pid>.json, replaced atomically after each change
+// Each instance writes DIR/<pid>.json, replaced atomically after a change
 // and removed on a clean exit. A file whose instance is gone marks a crash.
+// Changes are written together at most every writeInterval, so that a burst
+// of starts costs a few writes, not one each: a group started in the last
+// writeInterval before a crash that also took the guard can be missed.
 //
 // # Concurrency contract
 //
@@ -24,6 +27,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/rs/zerolog"
 )
@@ -40,10 +44,14 @@ type group struct {
 	Start uint64 `json:"start"` // the leader's start time
 }
 
+// writeInterval is the shortest time between two writes of a File.
+const writeInterval = 50 * time.Millisecond
+
 // File is this instance's record.
 type File struct {
-	path string
-	log  zerolog.Logger
+	path  string
+	log   zerolog.Logger
+	start uint64 // this process's start time
 
 	mu     sync.Mutex
 	groups map[int]uint64 // pgid -> leader start; guarded by mu
@@ -73,6 +81,7 @@ func Open(dir string, log zerolog.Logger) (*File, error) {
 	f := &File{
 		path:   filepath.Join(dir, strconv.Itoa(os.Getpid())+".json"),
 		log:    log.With().Str("component", "runstate").Logger(),
+		start:  startTime(os.Getpid()),
 		groups: map[int]uint64{},
 		wake:   make(chan struct{}, 1),
 		stop:   make(chan struct{}),
@@ -111,12 +120,21 @@ func (f *File) poke() {
 
 func (f *File) writer() {
 	defer close(f.done)
+	pause := time.NewTimer(0)
+	defer pause.Stop()
 	for {
 		select {
 		case <-f.wake:
-			if err := f.write(); err != nil {
-				f.log.Warn().Err(err).Msg("write state file")
-			}
+		case <-f.stop:
+			return
+		}
+		if err := f.write(); err != nil {
+			f.log.Warn().Err(err).Msg("write state file")
+		}
+		// Changes made meanwhile wait for the next write.
+		pause.Reset(writeInterval)
+		select {
+		case <-pause.C:
 		case <-f.stop:
 			return
 		}
@@ -126,7 +144,7 @@ func (f *File) writer() {
 // write replaces the file with the current state, atomically.
 func (f *File) write() error {
 	f.mu.Lock()
-	rec := record{Pid: os.Getpid(), Start: startTime(os.Getpid())}
+	rec := record{Pid: os.Getpid(), Start: f.start}
 	for pgid, start := range f.groups {
 		rec.Groups = append(rec.Groups, group{Pgid: pgid, Start: start})
 	}

@@ -7,10 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
@@ -103,4 +105,37 @@ func TestRecover(t *testing.T) {
 	assert.NoFileExists(t, filepath.Join(dir, strconv.Itoa(crashed)+".json"))
 	assert.NoFileExists(t, filepath.Join(dir, "junk.json"))
 	assert.FileExists(t, filepath.Join(dir, strconv.Itoa(live)+".json"))
+}
+
+// TestFileWritesChanges: a burst of changes reaches the file, coalesced,
+// without Close.
+func TestFileWritesChanges(t *testing.T) {
+	dir := t.TempDir()
+	f, err := Open(dir, zerolog.Nop())
+	require.NoError(t, err)
+	defer func() { require.NoError(t, f.Close()) }()
+	path := filepath.Join(dir, strconv.Itoa(os.Getpid())+".json")
+	for pgid := 1000; pgid < 1100; pgid++ {
+		f.Add(pgid)
+	}
+	f.Remove(1000)
+	want := make([]int, 0, 99)
+	for pgid := 1001; pgid < 1100; pgid++ {
+		want = append(want, pgid)
+	}
+	require.Eventually(t, func() bool {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return false
+		}
+		var rec record
+		if json.Unmarshal(data, &rec) != nil {
+			return false
+		}
+		got := make([]int, len(rec.Groups))
+		for i, g := range rec.Groups {
+			got[i] = g.Pgid
+		}
+		return slices.Equal(want, got) && rec.Start == startTime(os.Getpid())
+	}, 10*time.Second, 5*time.Millisecond, "the file shows the groups after the burst")
 }

@@ -63,6 +63,7 @@ type options struct {
 	transports []string
 	scenarios  []string
 	perfDir    string
+	serverArgs string
 }
 
 var (
@@ -95,6 +96,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.jsonPath, "json", "bench-results.json", "write the full results to this JSON file")
 	fs.StringVar(&transports, "transports", strings.Join(allTransports, ","), "transports to measure")
 	fs.StringVar(&scenarios, "scenarios", strings.Join(allScenarios, ","), "scenarios to run")
+	fs.StringVar(&o.serverArgs, "server-args", "", "more flags for every server, separated by spaces, e.g. \"--child-nice 0\" to compare a setting")
 	fs.StringVar(&o.perfDir, "perf", "", "record the server with perf (CPU stacks) during scenarios 2 to 5 into this directory")
 	if err := fs.Parse(args); err != nil {
 		return o, err

@@ -93,6 +93,7 @@ func (b *bench) startServer(cfg serverConfig) (*server, error) {
 		args = append(args, "--log-level", "debug")
 	}
 	args = append(args, cfg.args...)
+	args = append(args, strings.Fields(b.opt.serverArgs)...)
 	switch {
 	case cfg.transport == "http":
 		args = append(args, "--no-stdio", "--http", "127.0.0.1:0")

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -560,6 +561,13 @@ func TestCrashedInstanceLeftovers(t *testing.T) {
 	m := regexp.MustCompile(`"guard_pid":(\d+)`).FindStringSubmatch(s1.stderr.String())
 	require.NotNil(t, m)
 	guardPid, _ := strconv.Atoi(m[1])
+	// The state file is written shortly after a change (coalesced): wait
+	// until it lists the group, as a crash later than that would find it.
+	record := filepath.Join(dir, strconv.Itoa(s1.cmd.Process.Pid)+".json")
+	require.Eventually(t, func() bool {
+		data, _ := os.ReadFile(record)
+		return strings.Contains(string(data), fmt.Sprintf(`"pgid":%d,`, pgid))
+	}, 10*time.Second, 5*time.Millisecond, "the state file should list the group")
 	guardProc, err := os.FindProcess(guardPid)
 	require.NoError(t, err)
 	require.NoError(t, guardProc.Kill())
