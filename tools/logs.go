@@ -121,23 +121,26 @@ func (a *logsArgs) text(s string) string {
 	return stripANSI(s)
 }
 
-// logLine is one output line. Only what is not the default is shown: the
-// stream only for stderr, the time only when asked for.
-type logLine struct {
-	Seq    uint64 `json:"seq"`
-	TS     string `json:"ts,omitempty"`
-	Stream string `json:"stream,omitempty"`
-	Text   string `json:"text"`
-	Split  bool   `json:"split,omitempty"`
-}
-
+// logsResult is a page of lines in columns: the texts, and beside them
+// only what is not the default. Clients decode an array of strings several
+// times faster than an array of objects, and a page can hold thousands.
 type logsResult struct {
-	Name      string    `json:"name"`
-	Status    string    `json:"status"`
-	Lines     []logLine `json:"lines"`
-	NextSince uint64    `json:"next_since"`
-	Missed    uint64    `json:"missed,omitempty"`
-	More      bool      `json:"more,omitempty"`
+	Name   string `json:"name"`
+	Status string `json:"status"`
+	// FirstSeq is the seq of Lines[0]; the others follow one by one,
+	// unless Seqs is present (a filter or an eviction left gaps).
+	FirstSeq uint64   `json:"first_seq,omitempty"`
+	Lines    []string `json:"lines"`
+	Seqs     []uint64 `json:"seqs,omitempty"`
+	// Stderr and Split are indexes into Lines: the lines read from stderr
+	// (the rest are stdout), and those cut at 64 KiB whose rest follows.
+	Stderr []int `json:"stderr,omitempty"`
+	Split  []int `json:"split,omitempty"`
+	// TS, with timestamps, is each line's read time.
+	TS        []string `json:"ts,omitempty"`
+	NextSince uint64   `json:"next_since"`
+	Missed    uint64   `json:"missed,omitempty"`
+	More      bool     `json:"more,omitempty"`
 }
 
 func logsTool() mcp.Tool {
@@ -152,7 +155,7 @@ func logsTool() mcp.Tool {
 			"`limit` caps the lines returned (default 200, 1..5000). `stream`: stdout, stderr or all (default). " +
 			"`grep`: an RE2 regular expression; only matching lines are returned. Works for running and exited processes. " +
 			"Terminal escape sequences (colours, cursor moves) are removed unless `raw` is true. " +
-			"Lines carry `stream` only when it is stderr, and `ts` (read time) only when `timestamps` is true. " +
+			"Structured form, in columns: `lines` holds the texts; line i has seq `first_seq`+i, or `seqs`[i] when `seqs` is present (after a grep or stream filter, or an eviction); `stderr` lists the indexes of stderr lines (the rest are stdout); `ts` (with `timestamps`) gives each line's read time. " +
 			"Text form: one line per output line, stderr lines prefixed with \"[stderr] \" (and the time first with timestamps), then a [next_since=... status=...] footer.",
 		RawInputSchema: mustJSON(objectSchema(obj{
 			"name":       nameArg("The process whose output to read."),
@@ -165,15 +168,14 @@ func logsTool() mcp.Tool {
 			"timestamps": obj{"type": "boolean", "description": "Add each line's read time (ts, RFC 3339 UTC with milliseconds). Default false."},
 		}, "name")),
 		RawOutputSchema: mustJSON(objectSchema(obj{
-			"name":   str("The process."),
-			"status": obj{"type": "string", "enum": []string{"starting", "running", "stopping", "exited", "failed"}},
-			"lines": obj{"type": "array", "items": objectSchema(obj{
-				"seq":    intg("Sequence number, per process, from 1; never reused."),
-				"ts":     str("When the line was read, RFC 3339 UTC with milliseconds; only with timestamps=true."),
-				"stream": obj{"type": "string", "enum": []string{"stderr"}, "description": "stderr for lines from standard error; absent for stdout."},
-				"text":   str("The line, without its newline; valid UTF-8."),
-				"split":  obj{"type": "boolean", "description": "The output line was longer than 64 KiB; its rest follows in the next line."},
-			}, "seq", "text")},
+			"name":       str("The process."),
+			"status":     obj{"type": "string", "enum": []string{"starting", "running", "stopping", "exited", "failed"}},
+			"first_seq":  intg("Seq of lines[0]; the next lines follow one by one unless seqs is present. Absent when there are no lines."),
+			"lines":      obj{"type": "array", "items": obj{"type": "string"}, "description": "The lines' texts, oldest first, without newlines; valid UTF-8."},
+			"seqs":       obj{"type": "array", "items": obj{"type": "integer"}, "description": "Present when the seqs have gaps (grep, stream filter, eviction): the seq of each line."},
+			"stderr":     obj{"type": "array", "items": obj{"type": "integer"}, "description": "Indexes into lines of the lines read from stderr; the others are stdout."},
+			"split":      obj{"type": "array", "items": obj{"type": "integer"}, "description": "Indexes into lines of lines cut at 64 KiB; the rest follows in the next line."},
+			"ts":         obj{"type": "array", "items": obj{"type": "string"}, "description": "With timestamps: each line's read time, RFC 3339 UTC with milliseconds."},
 			"next_since": intg("Cursor to pass as since to continue after these lines."),
 			"missed":     intg("Lines after the cursor evicted from memory before they were read."),
 			"more":       obj{"type": "boolean", "description": "Lines remain after next_since; call again with since=next_since."},
@@ -201,21 +203,35 @@ func logsHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 		res := logsResult{
 			Name:      args.Name,
 			Status:    string(status),
-			Lines:     make([]logLine, len(page.Lines)),
+			Lines:     make([]string, len(page.Lines)),
 			NextSince: page.NextSince,
 			Missed:    page.Missed,
 			More:      page.More,
 		}
+		if len(page.Lines) > 0 {
+			res.FirstSeq = page.Lines[0].Seq
+			if last := page.Lines[len(page.Lines)-1].Seq; last-res.FirstSeq != uint64(len(page.Lines)-1) {
+				res.Seqs = make([]uint64, len(page.Lines))
+			}
+		}
+		if args.Timestamps {
+			res.TS = make([]string, len(page.Lines))
+		}
 		var stamp [24]byte
 		for i, l := range page.Lines {
-			ln := logLine{Seq: l.Seq, Text: args.text(l.Text), Split: l.Split}
+			res.Lines[i] = args.text(l.Text)
+			if res.Seqs != nil {
+				res.Seqs[i] = l.Seq
+			}
 			if l.Stream == procstate.Stderr {
-				ln.Stream = "stderr"
+				res.Stderr = append(res.Stderr, i)
 			}
-			if args.Timestamps {
-				ln.TS = string(appendTime(stamp[:0], l.Time))
+			if l.Split {
+				res.Split = append(res.Split, i)
 			}
-			res.Lines[i] = ln
+			if res.TS != nil {
+				res.TS[i] = string(appendTime(stamp[:0], l.Time))
+			}
 		}
 		return structured(res, logsText(res)), nil
 	}
@@ -225,15 +241,17 @@ func logsHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 // with the cursor.
 func logsText(res logsResult) string {
 	var b strings.Builder
-	for _, l := range res.Lines {
-		if l.TS != "" {
-			b.WriteString(l.TS)
+	stderr := res.Stderr
+	for i, text := range res.Lines {
+		if res.TS != nil {
+			b.WriteString(res.TS[i])
 			b.WriteByte(' ')
 		}
-		if l.Stream == "stderr" {
+		if len(stderr) > 0 && stderr[0] == i {
 			b.WriteString("[stderr] ")
+			stderr = stderr[1:]
 		}
-		b.WriteString(l.Text)
+		b.WriteString(text)
 		b.WriteByte('\n')
 	}
 	b.WriteString("[next_since=")

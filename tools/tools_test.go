@@ -142,20 +142,23 @@ func TestStartListLogsStop(t *testing.T) {
 	// concurrently, so stderr may land anywhere between them.
 	logs, txt := ok[logsResult](h, "process_logs", `{"name":"web","stream":"stdout"}`)
 	assert.Equal(t, []string{"line 1", "line 2", "line 3", "line 4", "line 5"}, texts(logs.Lines))
-	assert.Equal(t, logLine{Seq: logs.Lines[0].Seq, Text: "line 1"}, logs.Lines[0], "stdout and no time: the defaults are not shown")
+	assert.Equal(t, logsResult{Name: "web", Status: "running", FirstSeq: logs.FirstSeq, Lines: logs.Lines, Seqs: logs.Seqs, NextSince: 6}, logs,
+		"stdout and no time: the defaults are not shown")
 	assert.Equal(t, uint64(6), logs.NextSince)
 	assert.Contains(t, txt, "line 1\nline 2\nline 3\nline 4\nline 5\n[next_since=")
 	logs, txt = ok[logsResult](h, "process_logs", `{"name":"web","stream":"stderr"}`)
 	require.Len(t, logs.Lines, 1)
-	assert.Equal(t, logLine{Seq: logs.Lines[0].Seq, Stream: "stderr", Text: "warn"}, logs.Lines[0])
+	assert.Equal(t, []string{"warn"}, logs.Lines)
+	assert.Equal(t, []int{0}, logs.Stderr)
 	assert.Equal(t, "[stderr] warn\n[next_since=6 status=running]", txt)
 	logs, txt = ok[logsResult](h, "process_logs", `{"name":"web","stream":"stderr","timestamps":true}`)
 	require.Len(t, logs.Lines, 1)
-	ts, err := time.Parse(time.RFC3339Nano, logs.Lines[0].TS)
-	require.NoError(t, err, "ts %q", logs.Lines[0].TS)
+	require.Len(t, logs.TS, 1)
+	ts, err := time.Parse(time.RFC3339Nano, logs.TS[0])
+	require.NoError(t, err, "ts %q", logs.TS[0])
 	assert.WithinDuration(t, time.Now(), ts, time.Minute)
-	assert.Regexp(t, `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`, logs.Lines[0].TS)
-	assert.Equal(t, logs.Lines[0].TS+" [stderr] warn\n[next_since=6 status=running]", txt)
+	assert.Regexp(t, `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`, logs.TS[0])
+	assert.Equal(t, logs.TS[0]+" [stderr] warn\n[next_since=6 status=running]", txt)
 	logs, _ = ok[logsResult](h, "process_logs", `{"name":"web"}`)
 	assert.Len(t, logs.Lines, 6)
 
@@ -286,12 +289,13 @@ func TestStopEscalates(t *testing.T) {
 	assert.Contains(t, txt, "was killed")
 }
 
-func texts(lines []logLine) []string {
-	var out []string
-	for _, l := range lines {
-		out = append(out, l.Text)
+// texts returns the lines of a page; nil when there are none, so that
+// tests can compare with a nil want.
+func texts(lines []string) []string {
+	if len(lines) == 0 {
+		return nil
 	}
-	return out
+	return lines
 }
 
 func TestLogsANSI(t *testing.T) {
@@ -349,6 +353,37 @@ func TestListPaging(t *testing.T) {
 			assert.Equal(t, 5, res.Total)
 			assert.Equal(t, tt.nextAfter, res.NextAfter)
 			assert.Contains(t, txt, tt.footer)
+		})
+	}
+}
+
+// TestLogsColumns: line i has seq first_seq+i unless seqs lists them (gaps
+// from a filter); stderr lists the indexes of stderr lines.
+func TestLogsColumns(t *testing.T) {
+	h := newHarness(t, procstate.Config{})
+	ok[processInfo](h, "process_start", `{"name":"gen","argv":["seq","1","20"]}`)
+	ok[processInfo](h, "process_start", `{"name":"err","command":"echo a >&2; echo b >&2"}`)
+	h.waitDone("gen")
+	h.waitDone("err")
+
+	tests := []struct {
+		name, args string
+		want       logsResult
+	}{
+		{"tail: consecutive, no seqs", `{"name":"gen","tail":3}`,
+			logsResult{Name: "gen", Status: "exited", FirstSeq: 18, Lines: []string{"18", "19", "20"}, NextSince: 20}},
+		{"grep: gaps, seqs listed", `{"name":"gen","grep":"^1"}`,
+			logsResult{Name: "gen", Status: "exited", FirstSeq: 1, Lines: []string{"1", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19"},
+				Seqs: []uint64{1, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19}, NextSince: 20}},
+		{"stderr indexes", `{"name":"err"}`,
+			logsResult{Name: "err", Status: "exited", FirstSeq: 1, Lines: []string{"a", "b"}, Stderr: []int{0, 1}, NextSince: 2}},
+		{"no lines: no first_seq", `{"name":"gen","tail":0}`,
+			logsResult{Name: "gen", Status: "exited", Lines: []string{}, NextSince: 20}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, _ := ok[logsResult](h, "process_logs", tt.args)
+			assert.Equal(t, tt.want, got)
 		})
 	}
 }

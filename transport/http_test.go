@@ -148,12 +148,9 @@ type listResult struct {
 }
 
 type logsResult struct {
-	Lines []struct {
-		Seq  uint64 `json:"seq"`
-		Text string `json:"text"`
-	} `json:"lines"`
-	NextSince uint64 `json:"next_since"`
-	More      bool   `json:"more"`
+	Lines     []string `json:"lines"`
+	NextSince uint64   `json:"next_since"`
+	More      bool     `json:"more"`
 }
 
 // call invokes a tool that must succeed and decodes its structured content.
@@ -483,9 +480,7 @@ func TestToolFlowAcrossTransports(t *testing.T) {
 				logs := call[logsResult](t, tt.c, "process_logs", map[string]any{"name": name, "since": since, "limit": 10})
 				assert.Len(t, logs.Lines, 10, "page %d", page)
 				assert.Equal(t, page < 2, logs.More, "page %d", page)
-				for _, l := range logs.Lines {
-					got = append(got, l.Text)
-				}
+				got = append(got, logs.Lines...)
 				since = logs.NextSince
 			}
 			assert.Equal(t, want, got)

@@ -176,7 +176,7 @@ func TestStdioEndToEnd(t *testing.T) {
 	for len(got) < 50 && time.Now().Before(deadline) {
 		page := s.call(t, "process_logs", map[string]any{"name": "web", "since": since, "limit": 20})
 		for _, l := range page["lines"].([]any) {
-			got = append(got, l.(map[string]any)["text"].(string))
+			got = append(got, l.(string))
 		}
 		since = page["next_since"].(float64)
 		if len(page["lines"].([]any)) == 0 {
@@ -283,7 +283,7 @@ func (s *serverProc) readLine(t *testing.T, name string) string {
 		page := s.call(t, "process_logs", map[string]any{"name": name, "since": 0, "limit": 1})
 		lines := page["lines"].([]any)
 		if len(lines) > 0 {
-			line = lines[0].(map[string]any)["text"].(string)
+			line = lines[0].(string)
 		}
 		return line != ""
 	}, 10*time.Second, 5*time.Millisecond)
