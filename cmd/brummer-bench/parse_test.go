@@ -35,6 +35,19 @@ ok  	github.com/brummer-mcp/brummer-mcp/procstate	48.405s
 	assert.False(t, ok)
 }
 
+func TestMedians(t *testing.T) {
+	in := []benchResult{
+		{Name: "A", Iterations: 1, Metrics: map[string]float64{"ns/op": 30, "p99": 5}},
+		{Name: "B", Iterations: 7, Metrics: map[string]float64{"ns/op": 1}},
+		{Name: "A", Iterations: 2, Metrics: map[string]float64{"ns/op": 10, "p99": 9}},
+		{Name: "A", Iterations: 3, Metrics: map[string]float64{"ns/op": 20, "p99": 1}},
+	}
+	assert.Equal(t, []benchResult{
+		{Name: "A", Iterations: 6, Metrics: map[string]float64{"ns/op": 20, "p99": 5}},
+		{Name: "B", Iterations: 7, Metrics: map[string]float64{"ns/op": 1}},
+	}, medians(in))
+}
+
 func TestParseStatusMem(t *testing.T) {
 	status := "Name:\tbrummer-mcp\nVmPeak:\t 1000 kB\nVmHWM:\t   22000 kB\nVmRSS:\t   12000 kB\nThreads:\t7\n"
 	m, err := parseStatusMem([]byte(status))
