@@ -14,6 +14,12 @@ import (
 // last flagged [Line.Split].
 const MaxLineBytes = 64 << 10
 
+// Bounds of ingest's read buffer.
+const (
+	firstReadBytes = 4 << 10
+	maxReadBytes   = 2 * MaxLineBytes
+)
+
 var replacementChar = []byte("\uFFFD")
 
 // SplitLines is the one parser of child output. It calls emit for every
@@ -92,13 +98,20 @@ func runeCut(b []byte) int {
 // The lines from one read share a timestamp, one acquisition of the
 // writers' lock and one publication; they go straight from the read buffer
 // into the ring. A closed pipe (os.ErrClosed) ends ingest like EOF.
+//
+// The read buffer starts at firstReadBytes and doubles, up to
+// maxReadBytes, whenever a read fills it: a quiet process costs 4 KiB, a
+// flood is read 128 KiB at a time, and a line without its newline yet
+// always finds room (a full maxReadBytes buffer holds a MaxLineBytes piece
+// that SplitLines cuts).
 func (r *Ring) ingest(stream Stream, rd io.Reader) error {
-	buf := make([]byte, 2*MaxLineBytes)
+	buf := make([]byte, firstReadBytes)
 	var b batch
 	emit := func(line []byte, split bool) { r.addLocked(&b, line, split) }
 	pending := 0
 	for {
 		n, err := rd.Read(buf[pending:])
+		filled := pending+n == len(buf)
 		pending += n
 		atEOF := err != nil
 		r.mu.Lock()
@@ -110,6 +123,11 @@ func (r *Ring) ingest(stream Stream, rd io.Reader) error {
 			r.notify()
 		}
 		pending = copy(buf, buf[consumed:pending])
+		if filled && len(buf) < maxReadBytes {
+			grown := make([]byte, min(2*len(buf), maxReadBytes))
+			copy(grown, buf[:pending])
+			buf = grown
+		}
 		if err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, os.ErrClosed) {
 				return nil

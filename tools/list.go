@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -108,9 +109,10 @@ func listHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 		version := sup.Version()
 		now := time.Now()
 		dir := sup.Config().Dir
-		res := listResult{Processes: []processInfo{}, Cwd: dir, Version: version}
+		procs := sup.Processes()
 		limit := args.limit()
-		for _, p := range sup.Processes() {
+		res := listResult{Processes: make([]processInfo, 0, min(limit, len(procs))), Cwd: dir, Version: version}
+		for _, p := range procs {
 			if !args.keep(p.Record().Status) {
 				continue
 			}
@@ -140,36 +142,38 @@ func listText(res listResult, args listArgs) string {
 		}
 		return "no " + args.Status + " processes"
 	}
-	b := make([]byte, 0, 80*len(res.Processes)+80)
+	var b strings.Builder
+	b.Grow(80*len(res.Processes) + 80)
+	var num [20]byte
 	for _, info := range res.Processes {
-		b = append(b, info.Name...)
-		b = append(b, ' ')
-		b = append(b, info.Status...)
+		b.WriteString(info.Name)
+		b.WriteByte(' ')
+		b.WriteString(info.Status)
 		if info.Status == string(procstate.StatusExited) || info.Status == string(procstate.StatusFailed) {
-			b = append(b, '(')
-			b = append(b, truncate(outcome(info), 60)...)
-			b = append(b, ')')
+			b.WriteByte('(')
+			b.WriteString(truncate(outcome(info), 60))
+			b.WriteByte(')')
 		}
 		if info.Pid != 0 {
-			b = append(b, " pid="...)
-			b = strconv.AppendInt(b, int64(info.Pid), 10)
+			b.WriteString(" pid=")
+			b.Write(strconv.AppendInt(num[:0], int64(info.Pid), 10))
 		}
-		b = append(b, " up="...)
-		b = append(b, durationText(info.UptimeMs)...)
+		b.WriteString(" up=")
+		b.WriteString(durationText(info.UptimeMs))
 		if info.LastSeq != 0 {
-			b = append(b, " log="...)
-			b = strconv.AppendUint(b, info.LastSeq, 10)
+			b.WriteString(" log=")
+			b.Write(strconv.AppendUint(num[:0], info.LastSeq, 10))
 		}
 		if info.Restarts > 0 {
-			b = append(b, " restarts="...)
-			b = strconv.AppendInt(b, int64(info.Restarts), 10)
+			b.WriteString(" restarts=")
+			b.Write(strconv.AppendInt(num[:0], int64(info.Restarts), 10))
 		}
-		b = append(b, ' ')
-		b = append(b, truncate(info.Command, 60)...)
-		b = append(b, '\n')
+		b.WriteByte(' ')
+		b.WriteString(truncate(info.Command, 60))
+		b.WriteByte('\n')
 	}
 	if res.NextAfter != "" {
-		b = fmt.Appendf(b, "[%d of %d shown; more: process_list after=%s]\n", len(res.Processes), res.Total, res.NextAfter)
+		fmt.Fprintf(&b, "[%d of %d shown; more: process_list after=%s]\n", len(res.Processes), res.Total, res.NextAfter)
 	}
-	return string(b)
+	return b.String()
 }
