@@ -15,8 +15,8 @@ type FloorResult struct {
 	// Ping8Clients is how the 8 callers connect: one shared stdio client
 	// (stdio has one), or 8 HTTP sessions.
 	Ping8Clients string `json:"ping_8_clients"`
-	// Procs10 and Procs100 are interleaved rounds of ping, list (and
-	// logs100 with 10 processes).
+	// Procs10 and Procs100 are interleaved rounds of ping, list (and, with
+	// 10 processes, logs100 and "empty": a list of no processes).
 	Procs10  map[string]Latency `json:"rounds_10_procs"`
 	Procs100 map[string]Latency `json:"rounds_100_procs"`
 	List10   callSize           `json:"list_10"`
@@ -82,8 +82,12 @@ func (b *bench) runFloor(tr string) (*FloorResult, error) {
 		return nil, err
 	}
 	stop := b.profile(s, "s2-list10-logs100-"+tr)
+	// "empty" is the cheapest tool call there is, a list of the exited
+	// processes when there are none: the floor of any tool call, to tell
+	// what the list's 10 processes cost from what a tool call costs.
 	r.Procs10, err = rounds(ctx, b.n.rounds, b.n.phaseMax, pingStep(c),
-		toolStep("list", c, "process_list", nil), toolStep("logs100", c, "process_logs", logsArgs))
+		toolStep("list", c, "process_list", nil), toolStep("logs100", c, "process_logs", logsArgs),
+		toolStep("empty", c, "process_list", map[string]any{"status": "exited"}))
 	stop()
 	if err != nil {
 		return nil, err

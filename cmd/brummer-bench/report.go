@@ -345,6 +345,9 @@ func figures(r *Results, trs []string) []Figure {
 	row("2", "ping p50 / p99 (interleaved with list 10, logs 100)", floor(func(f *FloorResult) string { return lat(f.Procs10["ping"]) }))
 	row("2", "process_list 10 p50 / p99", floor(func(f *FloorResult) string { return lat(f.Procs10["list"]) }))
 	row("2", "process_logs 100 lines p50 / p99", floor(func(f *FloorResult) string { return lat(f.Procs10["logs100"]) }))
+	row("2", "tool call floor: process_list of no processes, p50 / p99 (ratio of p50 to ping p50)", floor(func(f *FloorResult) string {
+		return fmt.Sprintf("%s (%.2fx)", lat(f.Procs10["empty"]), ratio(f.Procs10["empty"].P50us, f.Procs10["ping"].P50us))
+	}))
 	row("2", "process_list 100 p50 / p99 (ratio of p50 to ping p50)", floor(func(f *FloorResult) string {
 		return fmt.Sprintf("%s (%.2fx)", lat(f.Procs100["list"]), ratio(f.Procs100["list"].P50us, f.Procs100["ping"].P50us))
 	}))
