@@ -445,7 +445,7 @@ func figures(r *Results, trs []string) []Figure {
 	row("5", "server ready (exec to initialize answered)", scale(func(s *ScaleResult) string { return fmtValue(s.ServerReadyMs*1000, "us") }))
 	row("5", "start 1,000 sleeps (8 callers)", scale(func(s *ScaleResult) string { return fmtValue(s.StartAllMs*1000, "us") }))
 	row("5", "stop 1,000 (8 callers)", scale(func(s *ScaleResult) string { return fmtValue(s.StopAllMs*1000, "us") }))
-	row("5", "server RSS: idle, with 1,000; per process (default limits: a ring's slot array starts at 64 slots and grows up to "+fmtValue(defaultLines*ringSlotSize, "B")+")", scale(func(s *ScaleResult) string {
+	row("5", "server RSS: idle, with 1,000; per process (default limits; a process that prints nothing holds two 4 KiB read buffers and under 1 KiB of ring)", scale(func(s *ScaleResult) string {
 		return fmt.Sprintf("%s, %s; %s", fmtValue(float64(s.IdleRSS), "B"), fmtValue(float64(s.RSSAfterStart), "B"), fmtValue(s.RSSPerProc, "B"))
 	}))
 	row("5", "server OS threads: idle, with 1,000", scale(func(s *ScaleResult) string {

@@ -20,11 +20,8 @@ type ScaleResult struct {
 	// ThreadsIdle and ThreadsAfterStart are the server's OS threads.
 	ThreadsIdle       int64 `json:"threads_idle"`
 	ThreadsAfterStart int64 `json:"threads_after_start"`
-	// RSSPerProc is (RSSAfterStart - IdleRSS) / Procs. RingSlotBytes is
-	// what each process's log ring allocates up front for its slot array
-	// (--log-lines pointers), part of that figure whether touched or not.
-	RSSPerProc    float64 `json:"rss_per_proc"`
-	RingSlotBytes int64   `json:"ring_slot_bytes"`
+	// RSSPerProc is (RSSAfterStart - IdleRSS) / Procs.
+	RSSPerProc float64 `json:"rss_per_proc"`
 	// RSSPerProcSmallRing is the same with --log-lines 1 --log-bytes 1024
 	// on a server of its own: the cost of a process without its log
 	// buffers. It is measured on the first transport of a full run only.
@@ -49,13 +46,11 @@ type ScaleResult struct {
 const (
 	scaleProcs   = 1000 // the server's default --max-procs
 	scaleCallers = 8
-	ringSlotSize = 8     // one atomic pointer per line slot
-	defaultLines = 10000 // --log-lines default
 )
 
 func (b *bench) runScale(tr string) (*ScaleResult, error) {
 	ctx := b.ctx
-	r := &ScaleResult{Procs: scaleProcs, Callers: scaleCallers, RingSlotBytes: defaultLines * ringSlotSize}
+	r := &ScaleResult{Procs: scaleProcs, Callers: scaleCallers}
 	s, c, err := b.openServer(serverConfig{name: "scale", transport: tr, debug: true})
 	if err != nil {
 		return nil, err
