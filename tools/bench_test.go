@@ -84,6 +84,7 @@ func BenchmarkServe(b *testing.B) {
 			h.waitLines("p0000", 200)
 			calls := []struct{ name, req string }{
 				{"ping", `{"jsonrpc":"2.0","id":1,"method":"ping"}`},
+				{"empty", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"process_list","arguments":{"status":"exited"}}}`},
 				{"list", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"process_list","arguments":{"limit":1000}}}`},
 				{"logs100", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"process_logs","arguments":{"name":"p0000","tail":100}}}`},
 			}
