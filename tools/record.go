@@ -112,20 +112,49 @@ func commandLine(r *procstate.Record) string {
 	if r.Command != "" {
 		return r.Command
 	}
-	parts := make([]string, len(r.Argv))
-	for i, a := range r.Argv {
-		parts[i] = shellQuote(a)
+	if len(r.Argv) == 1 && !needsQuote(r.Argv[0]) {
+		return r.Argv[0]
 	}
-	return strings.Join(parts, " ")
+	n := 0
+	for _, a := range r.Argv {
+		n += len(a) + 3
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i, a := range r.Argv {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if !needsQuote(a) {
+			b.WriteString(a)
+			continue
+		}
+		b.WriteByte('\'')
+		b.WriteString(strings.ReplaceAll(a, "'", `'\''`))
+		b.WriteByte('\'')
+	}
+	return b.String()
 }
 
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@%+,", r))
-	}) < 0 {
-		return s
+// shellSafe marks the bytes a shell word may hold unquoted.
+var shellSafe = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-_./:=@%+,", byte(c)) >= 0
 	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return t
+}()
+
+// needsQuote reports whether s must be quoted to stay one shell word.
+func needsQuote(s string) bool {
+	if s == "" {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		if !shellSafe[s[i]] {
+			return true
+		}
+	}
+	return false
 }
 
 // outcome says in a few words how a process ended, or that it runs.

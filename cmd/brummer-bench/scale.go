@@ -104,9 +104,7 @@ func (b *bench) runScale(tr string) (*ScaleResult, error) {
 		return nil, err
 	}
 	s.log.takeTook("process_list")
-	stop := b.profile(s, "s5-list1000-"+tr)
 	r.Rounds, err = rounds(ctx, b.n.bigRounds, b.n.phaseMax, pingStep(c), toolStep("list", c, "process_list", nil))
-	stop()
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +115,10 @@ func (b *bench) runScale(tr string) (*ScaleResult, error) {
 		return nil, err
 	}
 	fullList := map[string]any{"limit": scaleProcs} // process_list pages by default
-	if r.ServerCPUPerListUs, err = serverCPUPerCall(ctx, s, b.n.bigRounds, toolStep("list", c, "process_list", fullList)); err != nil {
+	stop := b.profile(s, "s5-fulllist-"+tr)
+	r.ServerCPUPerListUs, err = serverCPUPerCall(ctx, s, b.n.bigRounds, toolStep("list", c, "process_list", fullList))
+	stop()
+	if err != nil {
 		return nil, err
 	}
 	r.Handler = summarizeMs(s.log.takeTook("process_list"))
