@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"runtime"
 	"time"
 	"unicode/utf8"
 )
@@ -127,6 +128,11 @@ func (r *Ring) ingest(stream Stream, rd io.Reader) error {
 			grown := make([]byte, min(2*len(buf), maxReadBytes))
 			copy(grown, buf[:pending])
 			buf = grown
+		} else if filled {
+			// A flood: the next read returns at once, so this goroutine
+			// would keep its P until preempted (10 ms). Let the calls
+			// queued behind it run first.
+			runtime.Gosched()
 		}
 		if err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, os.ErrClosed) {

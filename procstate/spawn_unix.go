@@ -5,6 +5,7 @@ package procstate
 import (
 	"errors"
 	"os/exec"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -37,15 +38,23 @@ func startGroup(cmd *exec.Cmd) (*group, error) {
 	return &group{pgid: cmd.Process.Pid}, nil
 }
 
-// setNice sets the nice value of every process in the group; 0 leaves the
-// one inherited from the server. Lowering it below the server's own needs
-// privileges: the error says so.
+// setNice lowers the priority of every process in the group by nice steps
+// below the server's own, capped at 19; 0 leaves the one they inherited.
 func (g *group) setNice(nice int) error {
 	if nice == 0 {
 		return nil
 	}
-	return unix.Setpriority(unix.PRIO_PGRP, g.pgid, nice)
+	return unix.Setpriority(unix.PRIO_PGRP, g.pgid, min(serverNice()+nice, 19))
 }
+
+// serverNice is this process's nice value, read once.
+var serverNice = sync.OnceValue(func() int {
+	prio, err := unix.Getpriority(unix.PRIO_PROCESS, 0)
+	if err != nil {
+		return 0
+	}
+	return niceFromPriority(prio)
+})
 
 // signal sends sig to every process in the group.
 func (g *group) signal(sig syscall.Signal) error {

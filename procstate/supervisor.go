@@ -51,13 +51,14 @@ type Config struct {
 	// did not start (the server's guard): the subreaper never reaps or kills
 	// them as orphans.
 	OtherChildren []int
-	// Nice is the scheduling priority children run at, as nice(1) counts:
-	// 0 (the default) leaves them at the server's, 1..19 makes them yield
-	// the CPU to the server and the agents it serves when the machine is
-	// saturated, and only then. Unix sets it on the child's process group
-	// right after the start (a descendant forked in the first microseconds
-	// keeps the server's); Windows uses the below-normal priority class
-	// for any value above 0.
+	// Nice is how much lower than the server's own CPU priority children
+	// run, in nice(1) steps: 0 (the default) leaves them at the server's;
+	// 1..19 makes them yield the CPU to the server, and to the agents and
+	// editor beside it, when the machine is saturated, and only then. The
+	// result is capped at nice 19. Unix sets it on the child's process
+	// group right after the start (a descendant forked in the first
+	// microseconds keeps the server's); Windows uses the below-normal
+	// priority class for any value above 0.
 	Nice int
 	// GroupStarted and GroupDone, if set, are called when a child's process
 	// group comes into being and when it is empty (or was SIGKILLed) for
@@ -75,9 +76,9 @@ const (
 	DefaultLogBytes  = 8 << 20
 	DefaultWaitDelay = 500 * time.Millisecond
 	DefaultStopGrace = 5 * time.Second
-	// DefaultNice is the nice value servers give their children (Config.Nice
-	// itself defaults to 0).
-	DefaultNice = 0
+	// DefaultNice is how much lower the server runs its children: nice(1)'s
+	// own default. Config.Nice itself defaults to 0.
+	DefaultNice = 10
 )
 
 func (c Config) withDefaults() (Config, error) {

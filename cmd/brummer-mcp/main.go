@@ -74,7 +74,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.logLines, "log-lines", procstate.DefaultLogLines, "output lines kept in memory per process")
 	fs.IntVar(&o.logBytes, "log-bytes", procstate.DefaultLogBytes, "output bytes kept in memory per process")
 	fs.DurationVar(&o.stopGrace, "stop-grace", procstate.DefaultStopGrace, "on shutdown, time between SIGTERM and SIGKILL")
-	fs.IntVar(&o.childNice, "child-nice", procstate.DefaultNice, "nice value (0..19) processes run at: above 0 they yield the CPU to the server and its agents when the machine is saturated; 0 keeps the server's")
+	fs.IntVar(&o.childNice, "child-nice", procstate.DefaultNice, "how many nice(1) steps (0..19) below the server's CPU priority processes run: they yield the CPU to the server, the agents and the editor when the machine is saturated; 0 runs them at the server's")
 	fs.StringVar(&o.http, "http", "", "also serve MCP over HTTP on this address, e.g. 127.0.0.1:7777 (/mcp, /sse, /message)")
 	fs.BoolVar(&o.noStdio, "no-stdio", false, "do not serve stdio (HTTP only; needs --http)")
 	fs.StringVar(&o.token, "token", "", "bearer token every HTTP request must carry (default $BRUMMER_TOKEN); required off loopback")

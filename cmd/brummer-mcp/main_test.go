@@ -262,6 +262,8 @@ func TestFlags(t *testing.T) {
 		{name: "http without port", args: []string{"--http", "127.0.0.1"}, code: 2, wantErr: `http address "127.0.0.1"`, stdoutNone: true},
 		{name: "no-stdio without http", args: []string{"--no-stdio"}, code: 2, wantErr: "--no-stdio needs --http", stdoutNone: true},
 		{name: "missing cwd", args: []string{"--cwd", "/nonexistent"}, code: 2, wantErr: `--cwd "/nonexistent" is not a directory`, stdoutNone: true},
+		{name: "child-nice too high", args: []string{"--child-nice", "20"}, code: 2, wantErr: "--child-nice must be 0..19, got 20", stdoutNone: true},
+		{name: "child-nice negative", args: []string{"--child-nice", "-1"}, code: 2, wantErr: "--child-nice must be 0..19, got -1", stdoutNone: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
