@@ -120,8 +120,6 @@ func (f *File) poke() {
 
 func (f *File) writer() {
 	defer close(f.done)
-	pause := time.NewTimer(0)
-	defer pause.Stop()
 	for {
 		select {
 		case <-f.wake:
@@ -132,9 +130,8 @@ func (f *File) writer() {
 			f.log.Warn().Err(err).Msg("write state file")
 		}
 		// Changes made meanwhile wait for the next write.
-		pause.Reset(writeInterval)
 		select {
-		case <-pause.C:
+		case <-time.After(writeInterval):
 		case <-f.stop:
 			return
 		}

@@ -113,7 +113,8 @@ func listHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 		limit := args.limit()
 		res := listResult{Processes: make([]processInfo, 0, min(limit, len(procs))), Cwd: dir, Version: version}
 		for _, p := range procs {
-			if !args.keep(p.Record().Status) {
+			rec := p.Record() // one load: the filter and the entry see the same record
+			if !args.keep(rec.Status) {
 				continue
 			}
 			res.Total++
@@ -124,7 +125,7 @@ func listHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 				res.NextAfter = res.Processes[limit-1].Name
 				continue
 			}
-			res.Processes = append(res.Processes, infoOf(p, now, dir))
+			res.Processes = append(res.Processes, infoFrom(rec, p.Log().Stats(), now, dir))
 		}
 		return structured(res, listText(res, *args)), nil
 	}

@@ -83,25 +83,23 @@ func (b *bench) runProcstate() (*ProcstateResult, error) {
 // Iterations the sum.
 func medians(rs []benchResult) []benchResult {
 	var out []benchResult
-	values := map[string]map[string][]float64{}
+	at := map[string]int{}            // name -> index in out and values
+	var values []map[string][]float64 // per result, the values of each metric
 	for _, r := range rs {
-		m, seen := values[r.Name]
+		i, seen := at[r.Name]
 		if !seen {
-			m = map[string][]float64{}
-			values[r.Name] = m
+			i = len(out)
+			at[r.Name] = i
 			out = append(out, benchResult{Name: r.Name, Metrics: map[string]float64{}})
+			values = append(values, map[string][]float64{})
 		}
+		out[i].Iterations += r.Iterations
 		for k, v := range r.Metrics {
-			m[k] = append(m[k], v)
-		}
-		for i := range out {
-			if out[i].Name == r.Name {
-				out[i].Iterations += r.Iterations
-			}
+			values[i][k] = append(values[i][k], v)
 		}
 	}
 	for i := range out {
-		for k, vs := range values[out[i].Name] {
+		for k, vs := range values[i] {
 			slices.Sort(vs)
 			out[i].Metrics[k] = vs[len(vs)/2]
 		}
