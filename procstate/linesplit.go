@@ -115,15 +115,21 @@ func (r *Ring) ingest(stream Stream, rd io.Reader) error {
 		filled := pending+n == len(buf)
 		pending += n
 		atEOF := err != nil
-		r.mu.Lock()
-		b = r.beginLocked(stream, time.Now().UnixNano())
-		consumed := SplitLines(buf[:pending], atEOF, emit)
-		added := r.publishLocked(&b)
-		r.mu.Unlock()
-		if added {
-			r.notify()
+		// Lines end only at a newline, a cut or EOF. Without one, the new
+		// bytes just extend the unfinished line: splitting would re-scan it
+		// all and find nothing, which a child writing a long line a byte at
+		// a time turns into quadratic work.
+		if atEOF || pending > MaxLineBytes || bytes.IndexByte(buf[pending-n:pending], '\n') >= 0 {
+			r.mu.Lock()
+			b = r.beginLocked(stream, time.Now().UnixNano())
+			consumed := SplitLines(buf[:pending], atEOF, emit)
+			added := r.publishLocked(&b)
+			r.mu.Unlock()
+			if added {
+				r.notify()
+			}
+			pending = copy(buf, buf[consumed:pending])
 		}
-		pending = copy(buf, buf[consumed:pending])
 		if filled && len(buf) < maxReadBytes {
 			grown := make([]byte, min(2*len(buf), maxReadBytes))
 			copy(grown, buf[:pending])

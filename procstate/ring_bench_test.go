@@ -6,6 +6,9 @@ package procstate
 // line), since this machine is too noisy to compare across runs.
 //
 //	go test -run '^$' -bench IngestFlood -count 5 ./procstate/
+//
+// BenchmarkIngestTrickle is the opposite case: a child writing long lines a
+// byte at a time.
 
 import (
 	"bufio"
@@ -120,5 +123,56 @@ func BenchmarkIngestFlood(b *testing.B) {
 		wg.Wait()
 		b.ReportMetric(float64(pages.Load())/float64(b.N)*1e6, "pages/Mline")
 
+	})
+}
+
+// trickleReader yields lines of lineBytes (with the newline) one byte per
+// read, like a child that writes its output a byte at a time.
+type trickleReader struct {
+	line []byte
+	off  int
+	left int // bytes still to yield
+}
+
+func (t *trickleReader) Read(p []byte) (int, error) {
+	if t.left == 0 {
+		return 0, io.EOF
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	p[0] = t.line[t.off]
+	t.off = (t.off + 1) % len(t.line)
+	t.left--
+	return 1, nil
+}
+
+// BenchmarkIngestTrickle: one op is one byte, read alone, of 16 KiB lines.
+// A bare bufio.Scanner re-scans its buffered bytes after every read; the
+// ring must not.
+//
+//	go test -run '^$' -bench IngestTrickle -count 5 ./procstate/
+func BenchmarkIngestTrickle(b *testing.B) {
+	const lineBytes = 16 << 10
+	line := append(bytes.Repeat([]byte("t"), lineBytes-1), '\n')
+	newReader := func(n int) *trickleReader { return &trickleReader{line: line, left: n} }
+	b.Run("scanner", func(b *testing.B) {
+		b.SetBytes(1)
+		sc := bufio.NewScanner(newReader(b.N))
+		for sc.Scan() {
+		}
+		if sc.Err() != nil {
+			b.Fatal(sc.Err())
+		}
+	})
+	b.Run("ring", func(b *testing.B) {
+		b.SetBytes(1)
+		r := NewRing(DefaultLogLines, DefaultLogBytes)
+		if err := r.ingest(Stdout, newReader(b.N)); err != nil {
+			b.Fatal(err)
+		}
+		if want := uint64((b.N + lineBytes - 1) / lineBytes); r.Stats().LastSeq != want {
+			b.Fatalf("ingested %d lines, want %d", r.Stats().LastSeq, want)
+		}
 	})
 }

@@ -782,6 +782,7 @@ func TestRingIngestLong(t *testing.T) {
 		{name: "cut at max", wrap: func(b []byte) io.Reader { return &chunkReader{data: b, sizes: []int{max, 1}} }},
 		{name: "cut before max", wrap: func(b []byte) io.Reader { return &chunkReader{data: b, sizes: []int{max - 1, 1, 1}} }},
 		{name: "odd", wrap: func(b []byte) io.Reader { return &chunkReader{data: b, sizes: []int{4093, 65521, 7}} }},
+		{name: "byte by byte", wrap: func(b []byte) io.Reader { return iotest.OneByteReader(bytes.NewReader(b)) }},
 	}
 	for _, tt := range tests {
 		for _, rd := range readers {
