@@ -110,9 +110,15 @@ func evaluate(r *Results) ([]Target, []Figure) {
 		if ok1 && ok2 {
 			idle, _ := p.metric("BenchmarkReadLatency/snapshot", "p99-idle-ns")
 			busy, _ := p.metric("BenchmarkReadLatency/snapshot", "p99-writer-ns")
+			note := fmt.Sprintf("snapshot p99 %.0f ns idle, %.0f ns under the writer", idle, busy)
+			if fresh, ok := p.metric("BenchmarkReadLatency/snapshot", "fresh-%"); ok {
+				note += fmt.Sprintf("; %.1f%% of reads under the writer found a record it had just replaced (a cross-core fetch)", fresh)
+			}
+			if one, ok := p.metric("BenchmarkReadLatency/snapshot"+oneCPU, "p99-inflation"); ok {
+				note += fmt.Sprintf("; on one CPU %.2fx", one)
+			}
 			add(Target{Scenario: "procstate", Name: inflate, Measured: infl, Unit: "x", Baseline: rwInfl, BaselineOf: "RWMutex map's inflation",
-				Ratio: infl, Limit: "<= 1.5x", Verdict: verdict(infl <= 1.5),
-				Note: fmt.Sprintf("snapshot p99 %.0f ns idle, %.0f ns under the writer", idle, busy)})
+				Ratio: infl, Limit: "<= 1.5x", Verdict: verdict(infl <= 1.5), Note: note})
 		} else {
 			noData("procstate", inflate, "", "<= 1.5x")
 		}
