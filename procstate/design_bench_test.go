@@ -38,11 +38,6 @@ const benchProcs = 1000
 // untimed reads in between create.
 const sampleEvery = 16
 
-// latencyRounds is how many times the latency benchmark alternates between
-// reads with no writer and reads under the writer. A burst of load from
-// elsewhere then lands in both sets instead of inflating one.
-const latencyRounds = 10
-
 // sink keeps the benchmarks' results alive.
 var sink atomic.Int64
 
@@ -490,10 +485,9 @@ func (st *mapCopyStore) update(i int) {
 }
 
 // BenchmarkReadLatency times single reads of one record, one in every
-// sampleEvery, by GOMAXPROCS readers: b.N reads with no writer and b.N
-// reads with one writer at full speed, alternating in latencyRounds rounds
-// so that both see the same shared machine. It reports the p99 and p99.9 of
-// both sets and the inflation p99(writer) / p99(idle). Each sample includes two
+// sampleEvery, by GOMAXPROCS readers: b.N reads with no writer, then b.N
+// reads with one writer at full speed. It reports the p99 and p99.9 of both
+// runs and the inflation p99(writer) / p99(idle). Each sample includes two
 // clock reads; timer-ns is the median cost of an empty timed section.
 // writes/read is how many updates the writer made per read in the second
 // run; fresh-% is the share of timed reads under the writer that found the
@@ -509,19 +503,9 @@ func BenchmarkReadLatency(b *testing.B) {
 			defer st.close()
 			timer := timerCost()
 			b.ResetTimer()
-			var idle, busy []time.Duration
-			var writes, fresh int64
-			for range latencyRounds {
-				s, _, _ := sampleReadOne(st, names, b.N/latencyRounds+1, false)
-				idle = append(idle, s...)
-				s, w, f := sampleReadOne(st, names, b.N/latencyRounds+1, true)
-				busy = append(busy, s...)
-				writes += w
-				fresh += f
-			}
+			idle, _, _ := sampleReadOne(st, names, b.N, false)
+			busy, writes, fresh := sampleReadOne(st, names, b.N, true)
 			b.StopTimer()
-			slices.Sort(idle)
-			slices.Sort(busy)
 
 			b.ReportMetric(0, "ns/op")
 			b.ReportMetric(percentile(idle, 0.99), "p99-idle-ns")
@@ -548,6 +532,9 @@ func sampleReadOne(st recordStore, names []string, ops int, withWriter bool) ([]
 	for g := range samples {
 		samples[g] = make([]time.Duration, 0, per/sampleEvery+1)
 	}
+	// Start from a collected heap: garbage from before (the writer's, the
+	// other benchmarks') must not be swept or marked during this run.
+	runtime.GC()
 	var w *writer
 	if withWriter {
 		w = startWriter(st)
