@@ -9,6 +9,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/brummer-mcp/brummer-mcp/internal/toolresult"
 	"github.com/brummer-mcp/brummer-mcp/procstate"
 )
 
@@ -54,7 +55,7 @@ func callTool(h *harness, name string, args map[string]any) func(context.Context
 	return func(ctx context.Context) error {
 		res, err := h.client.CallTool(ctx, mcp.CallToolRequest{Params: mcp.CallToolParams{Name: name, Arguments: args}})
 		if err == nil && res.IsError {
-			err = fmt.Errorf("%s: %s", name, text(res))
+			err = fmt.Errorf("%s: %s", name, toolresult.Text(res))
 		}
 		return err
 	}

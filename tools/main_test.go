@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/brummer-mcp/brummer-mcp/internal/toolresult"
 	"github.com/brummer-mcp/brummer-mcp/procstate"
 )
 
@@ -106,22 +107,12 @@ func (h *harness) call(tool string, argsJSON string) *mcp.CallToolResult {
 func ok[T any](h *harness, tool, argsJSON string) (T, string) {
 	h.t.Helper()
 	res := h.call(tool, argsJSON)
-	require.False(h.t, res.IsError, "%s %s: %s", tool, argsJSON, text(res))
+	require.False(h.t, res.IsError, "%s %s: %s", tool, argsJSON, toolresult.Text(res))
 	var out T
 	raw, err := json.Marshal(res.StructuredContent)
 	require.NoError(h.t, err)
 	require.NoError(h.t, json.Unmarshal(raw, &out))
-	return out, text(res)
-}
-
-func text(res *mcp.CallToolResult) string {
-	var b strings.Builder
-	for _, c := range res.Content {
-		if tc, ok := mcp.AsTextContent(c); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	return b.String()
+	return out, toolresult.Text(res)
 }
 
 // waitDone waits until the named process has exited and its output is in.

@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/brummer-mcp/brummer-mcp/internal/toolresult"
 	"github.com/brummer-mcp/brummer-mcp/procstate"
 )
 
@@ -34,11 +35,11 @@ func TestAllowPolicy(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			res := h.call("process_start", tt.args)
 			if tt.refused == "" {
-				require.False(t, res.IsError, text(res))
+				require.False(t, res.IsError, toolresult.Text(res))
 				return
 			}
 			assert.True(t, res.IsError)
-			assert.Contains(t, text(res), tt.refused)
+			assert.Contains(t, toolresult.Text(res), tt.refused)
 		})
 	}
 	list, err := h.client.ListTools(t.Context(), listToolsRequest())

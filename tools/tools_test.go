@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/brummer-mcp/brummer-mcp/internal/toolresult"
 	"github.com/brummer-mcp/brummer-mcp/procstate"
 )
 
@@ -110,8 +111,8 @@ func TestBadInputs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res := h.call(tt.tool, tt.args)
-			assert.True(t, res.IsError, "want a tool error, got %s", text(res))
-			assert.Contains(t, text(res), tt.want)
+			assert.True(t, res.IsError, "want a tool error, got %s", toolresult.Text(res))
+			assert.Contains(t, toolresult.Text(res), tt.want)
 			// The server is unaffected: it serves, and the live process lives.
 			list, _ := ok[listResult](h, "process_list", `{"status":"running"}`)
 			require.Len(t, list.Processes, 1)
@@ -254,7 +255,7 @@ func TestStartRules(t *testing.T) {
 
 	res := h.call("process_start", `{"argv":["sleep","60"]}`)
 	assert.True(t, res.IsError)
-	assert.Contains(t, text(res), "process limit reached: 2 live processes (limit 2)")
+	assert.Contains(t, toolresult.Text(res), "process limit reached: 2 live processes (limit 2)")
 
 	ok[stopResult](h, "process_stop", `{"name":"sleep","signal":"KILL"}`)
 	// The name of an exited process can be reused; it counts as a restart.

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/brummer-mcp/brummer-mcp/internal/toolresult"
 	"github.com/brummer-mcp/brummer-mcp/procstate"
 	"github.com/brummer-mcp/brummer-mcp/tools"
 	"github.com/brummer-mcp/brummer-mcp/transport"
@@ -165,22 +166,12 @@ func call[T any](t *testing.T, c *client.Client, tool string, args map[string]an
 
 func decode[T any](t *testing.T, tool string, res *mcp.CallToolResult) T {
 	t.Helper()
-	require.False(t, res.IsError, "%s: %s", tool, text(res))
+	require.False(t, res.IsError, "%s: %s", tool, toolresult.Text(res))
 	raw, err := json.Marshal(res.StructuredContent)
 	require.NoError(t, err)
 	var out T
 	require.NoError(t, json.Unmarshal(raw, &out), "%s: %s", tool, raw)
 	return out
-}
-
-func text(res *mcp.CallToolResult) string {
-	var b strings.Builder
-	for _, c := range res.Content {
-		if tc, ok := mcp.AsTextContent(c); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	return b.String()
 }
 
 // find returns the named process of a list, or a zero procInfo.

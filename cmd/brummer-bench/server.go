@@ -20,6 +20,8 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/brummer-mcp/brummer-mcp/internal/toolresult"
 )
 
 // This file starts the real server binary and connects mcp-go clients to
@@ -290,7 +292,7 @@ func (c *conn) call(ctx context.Context, tool string, args map[string]any) (*mcp
 		return nil, d, fmt.Errorf("%s: %w", tool, err)
 	}
 	if res.IsError {
-		return res, d, &toolError{tool: tool, text: resultText(res)}
+		return res, d, &toolError{tool: tool, text: toolresult.Text(res)}
 	}
 	return res, d, nil
 }
@@ -299,17 +301,6 @@ func (c *conn) call(ctx context.Context, tool string, args map[string]any) (*mcp
 type toolError struct{ tool, text string }
 
 func (e *toolError) Error() string { return e.tool + ": tool error: " + e.text }
-
-// resultText concatenates a result's text blocks.
-func resultText(res *mcp.CallToolResult) string {
-	var b strings.Builder
-	for _, c := range res.Content {
-		if tc, ok := mcp.AsTextContent(c); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	return b.String()
-}
 
 // structuredJSON is a result's structuredContent as JSON.
 func structuredJSON(res *mcp.CallToolResult) ([]byte, error) {

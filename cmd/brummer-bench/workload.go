@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/brummer-mcp/brummer-mcp/internal/toolresult"
 )
 
 // This file holds what the scenarios do to a server: start processes,
@@ -258,7 +260,7 @@ func measureCall(ctx context.Context, c *conn, tool string, args map[string]any)
 	}
 	cs := callSize{
 		WireBytes:       c.rx.Load() - before,
-		TextBytes:       len(resultText(res)),
+		TextBytes:       len(toolresult.Text(res)),
 		StructuredBytes: len(sc),
 		DefaultFields:   df,
 	}

@@ -19,6 +19,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/brummer-mcp/brummer-mcp/internal/toolresult"
 )
 
 // TestManyAgents runs the whole server in-process (run(), as main does)
@@ -98,7 +100,7 @@ func TestManyAgents(t *testing.T) {
 			}
 			if res.IsError {
 				toolErrors.Add(1)
-				t.Errorf("agent %d: %s %v: %s", id, tool, args, textOf(res))
+				t.Errorf("agent %d: %s %v: %s", id, tool, args, toolresult.Text(res))
 			}
 			ops.Add(1)
 		}
@@ -154,18 +156,8 @@ func call(t *testing.T, c *client.Client, tool string, args map[string]any) map[
 	t.Helper()
 	res, err := c.CallTool(context.Background(), mcp.CallToolRequest{Params: mcp.CallToolParams{Name: tool, Arguments: args}})
 	require.NoError(t, err)
-	require.False(t, res.IsError, textOf(res))
+	require.False(t, res.IsError, toolresult.Text(res))
 	return res.StructuredContent.(map[string]any)
-}
-
-func textOf(res *mcp.CallToolResult) string {
-	var b strings.Builder
-	for _, c := range res.Content {
-		if tc, ok := mcp.AsTextContent(c); ok {
-			b.WriteString(tc.Text)
-		}
-	}
-	return b.String()
 }
 
 func countFDs(t *testing.T) int {
