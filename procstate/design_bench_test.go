@@ -493,8 +493,9 @@ func (st *mapCopyStore) update(i int) {
 // run; fresh-% is the share of timed reads under the writer that found the
 // record replaced since that reader last read it. Such a read fetches the
 // new record from the writer's core: when it is over 1%, the p99 under the
-// writer is that cross-core fetch, whatever the design (on one CPU the
-// inflation is 1.00x). ns/op is suppressed: it would mix the two runs.
+// writer is that cross-core fetch, whatever the design (with -cpu 1, where
+// no read crosses cores, the inflation is about 1x). ns/op is suppressed: it
+// would mix the two runs.
 func BenchmarkReadLatency(b *testing.B) {
 	names := benchNames()
 	for _, d := range designs {
