@@ -1,0 +1,156 @@
+//go:build unix
+
+package pgroup
+
+import (
+	"errors"
+	"os"
+	"sync"
+	"syscall"
+)
+
+// Ref identifies a process group across pid reuse, for records kept
+// outside the server: the crash guard and the state file.
+type Ref struct {
+	// Pgid is the group's id, its leader's pid.
+	Pgid int `json:"pgid"`
+	// Start is the leader's start time (0 where it cannot be read).
+	Start uint64 `json:"start"`
+	// Reaped is a tick just before the server reaped the leader; 0 while
+	// the server has not.
+	Reaped uint64 `json:"reaped,omitempty"`
+	// Known are the other members (pid -> start time) that were in the
+	// group just before the leader's reap, if they were looked for.
+	Known map[int]uint64 `json:"known,omitempty"`
+}
+
+// Owned applies the identity rule to a group that a server recorded and
+// that may have outlived it. alive is a tick at which the server was known
+// to be alive: a leader it had not reported reaped was unreaped then.
+func (r Ref) Owned(alive uint64) Owned {
+	o := Owned{Pgid: r.Pgid, Leader: r.Start, Reaped: r.Reaped != 0, Before: r.Reaped, Known: r.Known}
+	if r.Reaped == 0 {
+		o.Before = alive
+	}
+	return o
+}
+
+// Group is a process group led by a child of this process: the one place
+// that signals it (rule 1 of the package doc while the leader is unreaped,
+// rule 2 after).
+type Group struct {
+	id     int
+	start  uint64
+	parent int // this process, if it is a child subreaper
+
+	mu     sync.Mutex
+	reaped bool // guarded by mu: the leader has been (or is being) reaped
+	ref    Ref  // guarded by mu; Reaped and Known are set at the reap
+}
+
+// Lead returns the group that child pid leads: it was started with
+// Setpgid and has not been reaped. With subreaper, this process is a child
+// subreaper (Linux), so that descendants orphaned in the group are its
+// children and provably ours.
+func Lead(pid int, subreaper bool) *Group {
+	g := &Group{id: pid}
+	if p, err := Stat(pid); err == nil {
+		g.start = p.Start
+	}
+	if subreaper {
+		g.parent = os.Getpid()
+	}
+	g.ref = Ref{Pgid: pid, Start: g.start}
+	return g
+}
+
+// ID is the group's id, its leader's pid.
+func (g *Group) ID() int { return g.id }
+
+// Ref returns the group's identity for outside records.
+func (g *Group) Ref() Ref {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.ref
+}
+
+// Reap runs reap, which reaps the leader (cmd.Wait) and must return
+// promptly: call it once the leader is known to have exited. No signal is
+// sent by group id from then on. With survivors, the members still in the
+// group are recorded first (a scan of every process: ask for it only when
+// members may have outlived the leader, e.g. when they hold its output
+// pipes). report is called next, under the same lock, with the group's new
+// Ref, so that an outside record has it before the reap can have happened.
+func (g *Group) Reap(survivors bool, report func(Ref), reap func()) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	ref := Ref{Pgid: g.id, Start: g.start, Reaped: max(Now(), 1)}
+	if survivors {
+		_ = Scan(func(p Proc) bool {
+			if p.Pgrp == g.id && p.Pid != g.id && p.Running() {
+				if ref.Known == nil {
+					ref.Known = map[int]uint64{}
+				}
+				ref.Known[p.Pid] = p.Start
+			}
+			return true
+		})
+	}
+	g.reaped, g.ref = true, ref
+	if report != nil {
+		report(ref)
+	}
+	reap()
+}
+
+// Signal sends sig to the group. While the leader is unreaped that is one
+// kill(-pgid); afterwards only proven members are signalled, and SIGKILL
+// freezes them first (see [Owned.Kill]). A group with no member left is no
+// error.
+func (g *Group) Signal(sig syscall.Signal) error {
+	g.mu.Lock()
+	if !g.reaped {
+		defer g.mu.Unlock()
+		err := syscall.Kill(-g.id, sig)
+		if errors.Is(err, syscall.ESRCH) {
+			return nil
+		}
+		return err
+	}
+	o := g.ownedLocked()
+	g.mu.Unlock()
+	var err error
+	if sig == syscall.SIGKILL {
+		_, err = o.Kill()
+	} else {
+		_, err = o.Signal(sig)
+	}
+	return err
+}
+
+// Alive reports whether a member of the group that is ours is still
+// running (zombies do not count).
+func (g *Group) Alive() bool {
+	g.mu.Lock()
+	o := g.ownedLocked()
+	g.mu.Unlock()
+	if !Exists(g.id) {
+		return false // the common case, answered by one kill(2) without a scan
+	}
+	ms, err := o.Members()
+	if err != nil {
+		return !o.Reaped // no way to tell members apart: before the reap, all are ours
+	}
+	for _, m := range ms {
+		if m.Running() {
+			return true
+		}
+	}
+	return false
+}
+
+func (g *Group) ownedLocked() Owned {
+	o := g.ref.Owned(Now()) // unreaped: the leader is unreaped now
+	o.Parent = g.parent
+	return o
+}

@@ -1,0 +1,79 @@
+//go:build linux
+
+// Package pgrouptest makes pid reuse happen on demand in tests: it starts
+// a process on a pid of the test's choosing, so that a test can put a
+// stranger's process group on exactly the id one of its own groups had.
+package pgrouptest
+
+import (
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"testing"
+
+	"github.com/brummer-mcp/brummer-mcp/internal/pgroup"
+)
+
+// lastPidFile is the pid the kernel handed out last in this pid namespace;
+// root may write it, and the next fork gets the pid after it.
+const lastPidFile = "/proc/sys/kernel/ns_last_pid"
+
+// attempts bounds the retries when another fork takes the pid first.
+const attempts = 20
+
+// StartAt starts the command that newCmd returns so that its pid is pid,
+// and returns it started; the test's cleanup kills and reaps it. newCmd is
+// called again for each attempt (another fork may win the race for the
+// pid). The test is skipped where this cannot be done: not Linux, not
+// root, or ns_last_pid is not writable. It fails the test if pid is in use
+// or stays out of reach.
+func StartAt(t testing.TB, pid int, newCmd func() *exec.Cmd) *exec.Cmd {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("forcing a pid needs root (ns_last_pid)")
+	}
+	f, err := os.OpenFile(lastPidFile, os.O_WRONLY, 0)
+	if err != nil {
+		t.Skipf("forcing a pid: %v", err)
+	}
+	defer f.Close()
+	if err := syscall.Kill(pid, 0); err == nil || err == syscall.EPERM {
+		t.Fatalf("pid %d is in use; it cannot be given to a new process", pid)
+	}
+	for range attempts {
+		if _, err := f.WriteAt([]byte(strconv.Itoa(pid-1)), 0); err != nil {
+			t.Skipf("forcing a pid: %v", err)
+		}
+		cmd := newCmd()
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("start: %v", err)
+		}
+		if cmd.Process.Pid == pid {
+			t.Cleanup(func() {
+				_ = cmd.Process.Kill()
+				_ = cmd.Wait()
+			})
+			return cmd
+		}
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}
+	t.Fatalf("could not start a process with pid %d in %d attempts", pid, attempts)
+	return nil
+}
+
+// Stranger returns a command for StartAt: "sleep 3600" leading a process
+// group of its own, as an unrelated job would. Its group id is its pid.
+func Stranger() *exec.Cmd {
+	cmd := exec.Command("sleep", "3600")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	return cmd
+}
+
+// Alive reports whether process pid exists and has not exited (zombies
+// count as exited).
+func Alive(pid int) bool {
+	p, err := pgroup.Stat(pid)
+	return err == nil && p.Running()
+}
