@@ -2,5 +2,6 @@
 
 package procstate
 
-// awaitExit is a no-op where there are no pidfds: cmd.Wait blocks a thread.
-func awaitExit(int) {}
+// awaitExit cannot wait without reaping where there are no pidfds: it
+// reports false at once, and cmd.Wait blocks a thread.
+func awaitExit(int) bool { return false }

@@ -44,7 +44,7 @@ var jobs sync.Map // int -> *group
 // startGroup puts a child just started (suspended) by sysProcAttr in a new
 // job object, then lets it run. If that fails, the child has been killed
 // and reaped.
-func startGroup(cmd *exec.Cmd) (*group, error) {
+func startGroup(cmd *exec.Cmd, _ bool) (*group, error) {
 	g, err := newJob(cmd.Process.Pid)
 	if err != nil {
 		_ = cmd.Process.Kill()
@@ -122,6 +122,24 @@ func resumeProcess(pid int) error {
 		return errors.New("no thread found")
 	}
 	return nil
+}
+
+// ref identifies the group; nothing outside the server needs it on
+// Windows (no guard: the job dies with the server).
+func (g *group) ref() GroupRef {
+	if g == nil {
+		return GroupRef{}
+	}
+	return GroupRef{Pgid: g.pid}
+}
+
+// reap reports and runs wait. The job handle, not a pid, names the group
+// here, so reaping the leader cannot let a signal reach a stranger.
+func (g *group) reap(_ bool, report func(GroupRef), wait func()) {
+	if report != nil {
+		report(g.ref())
+	}
+	wait()
 }
 
 // setNice does nothing here: the priority class was set at creation (see

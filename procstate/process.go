@@ -69,22 +69,25 @@ func (p *Process) update(fn func(r *Record)) *Record {
 // records the exit only after the output pipes are drained (or waitDelay
 // has passed since the exit and the pipes were closed), so that no line
 // printed before the exit is missing when the exit is seen.
+//
+// Where the exit can be seen without reaping (Linux pidfds), the pipes are
+// drained before the reap: meanwhile the leader is a zombie that holds its
+// pid, so the group id cannot be reused and a stop may still signal the
+// group as a whole. If the pipes were still held when the drain ended,
+// members outlived the leader: the reap records them first.
 func (p *Process) wait(cmd *exec.Cmd, pipes [2]*os.File, readersDone <-chan struct{}, waitDelay time.Duration) {
-	awaitExit(cmd.Process.Pid)
-	err := cmd.Wait()
+	var err error
+	report := p.sup.groupReaped
+	if awaitExit(cmd.Process.Pid) {
+		held := !drain(pipes, readersDone, waitDelay)
+		p.grp.reap(held, report, func() { err = cmd.Wait() })
+	} else {
+		err = cmd.Wait()
+		p.grp.reap(false, report, func() {})
+		drain(pipes, readersDone, waitDelay)
+	}
 	p.sup.reap.waited(cmd.Process.Pid, p)
 	close(p.exited)
-
-	drain := time.NewTimer(waitDelay)
-	select {
-	case <-readersDone:
-	case <-drain.C:
-		// A descendant still holds the pipes open: stop reading.
-		pipes[0].Close()
-		pipes[1].Close()
-		<-readersDone
-	}
-	drain.Stop()
 
 	code, sig, errText := exitOf(cmd, err, p.grp)
 	p.update(func(r *Record) {
@@ -95,21 +98,44 @@ func (p *Process) wait(cmd *exec.Cmd, pipes [2]*os.File, readersDone <-chan stru
 		r.Error = errText
 	})
 	p.sup.exited(p)
-	if !p.grp.alive() {
+	if p.grp.alive() {
+		p.sup.deferGroup(p)
+	} else {
 		p.groupDone()
 	}
 	close(p.done)
 }
 
+// drain waits until both pipe readers are done, or waitDelay has passed;
+// then it closes the pipes, so that a descendant holding them open does
+// not keep the readers forever, and waits for the readers. It reports
+// whether the readers were done in time.
+func drain(pipes [2]*os.File, readersDone <-chan struct{}, waitDelay time.Duration) bool {
+	t := time.NewTimer(waitDelay)
+	defer t.Stop()
+	select {
+	case <-readersDone:
+		return true
+	case <-t.C:
+		pipes[0].Close()
+		pipes[1].Close()
+		<-readersDone
+		return false
+	}
+}
+
 // groupDone reports the process group as gone for good (or SIGKILLed),
-// once, and releases it.
+// once, and releases it. From then on it is never signalled again: its id
+// may be someone else's.
 func (p *Process) groupDone() {
-	if p.pgid <= 0 || !p.groupDoneOnce.CompareAndSwap(false, true) {
+	if p.grp == nil || !p.groupDoneOnce.CompareAndSwap(false, true) {
 		return
 	}
+	p.sup.undeferGroup(p)
+	ref := p.grp.ref()
 	p.grp.release()
-	if f := p.sup.cfg.GroupDone; f != nil {
-		f(p.pgid)
+	if w := p.sup.cfg.Groups; w != nil {
+		w.Remove(ref)
 	}
 }
 
@@ -214,26 +240,25 @@ func (p *Process) awaitGroup(grp *group, deadline <-chan time.Time) bool {
 }
 
 // killLeftovers SIGKILLs what is left of an exited process's group:
-// descendants that outlived it. It is a no-op when the group is empty. With
-// wait, it also waits (up to killWait) until the group is gone, as a stop
-// does after SIGKILL: the signal is delivered asynchronously.
+// descendants that outlived it and that are provably ours (see
+// pgroup.Group). It is a no-op when the group is empty or was already seen
+// gone. With wait, it also waits (up to killWait) until the group is gone,
+// as a stop does after SIGKILL: the signal is delivered asynchronously.
 func (p *Process) killLeftovers(wait bool) {
-	p.mu.Lock()
-	pgid, grp := p.pgid, p.grp
-	p.mu.Unlock()
 	select {
 	case <-p.exited:
 	default:
 		return // still running: leftovers are a stop's business
 	}
-	// The group id is the leader's pid: once the group is empty it can be
-	// reused, so never touch a group that one of our live processes leads.
-	if grp.alive() && !p.sup.leadsGroup(pgid) {
-		_ = grp.signal(syscall.SIGKILL)
+	if p.grp == nil || p.groupDoneOnce.Load() {
+		return
+	}
+	if p.grp.alive() {
+		_ = p.grp.signal(syscall.SIGKILL)
 		if wait {
 			deadline := time.NewTimer(killWait)
-			if !p.awaitGroup(grp, deadline.C) {
-				p.sup.log.Warn().Str("process", p.name).Int("pgid", pgid).Msg("process group still running after SIGKILL")
+			if !p.awaitGroup(p.grp, deadline.C) {
+				p.sup.log.Warn().Str("process", p.name).Int("pgid", p.pgid).Msg("process group still running after SIGKILL")
 			}
 			deadline.Stop()
 		}

@@ -1,7 +1,6 @@
 package procstate
 
 import (
-	"errors"
 	"os"
 	"os/signal"
 	"sync"
@@ -10,6 +9,8 @@ import (
 
 	"github.com/rs/zerolog"
 	"golang.org/x/sys/unix"
+
+	"github.com/brummer-mcp/brummer-mcp/internal/pgroup"
 )
 
 // reaper makes the server a child subreaper (Linux): descendants orphaned
@@ -26,6 +27,7 @@ type reaper struct {
 	tracked map[int]*Process // direct children not yet reaped by their waiter; guarded by mu
 	enabled bool             // set once in start
 
+	reaped    func()         // called after a pass that reaped orphans
 	sigs      chan os.Signal // SIGCHLD; buffered 1 as signal.Notify requires
 	stop      chan struct{}
 	closeOnce sync.Once
@@ -33,8 +35,11 @@ type reaper struct {
 	log       zerolog.Logger
 }
 
-func newReaper(enable bool, others []int, log zerolog.Logger) *reaper {
-	r := &reaper{tracked: map[int]*Process{}, log: log}
+// newReaper makes this process a child subreaper if enable is set. others
+// are children it must leave alone; reaped is called on the reaper's
+// goroutine after each pass that reaped an orphan.
+func newReaper(enable bool, others []int, reaped func(), log zerolog.Logger) *reaper {
+	r := &reaper{tracked: map[int]*Process{}, reaped: reaped, log: log}
 	for _, pid := range others {
 		r.tracked[pid] = notOurs
 	}
@@ -53,6 +58,9 @@ func newReaper(enable bool, others []int, log zerolog.Logger) *reaper {
 	go r.loop()
 	return r
 }
+
+// subreaper reports whether this process is a child subreaper.
+func (r *reaper) subreaper() bool { return r.enabled }
 
 // notOurs marks tracked children that another part of the program waits for.
 var notOurs = &Process{}
@@ -89,7 +97,9 @@ func (r *reaper) loop() {
 	for {
 		select {
 		case <-r.sigs:
-			r.reapOrphans()
+			if r.reapOrphans() > 0 && r.reaped != nil {
+				r.reaped()
+			}
 		case <-r.stop:
 			return
 		}
@@ -105,33 +115,37 @@ func (r *reaper) loop() {
 	}
 }
 
-// reapOrphans reaps every exited child that no waiter tracks. The /proc
-// scan runs without the lock, so that spawns are not held up by it: a
-// zombie child of ours can be reaped only by us, and the tracked check and
-// the wait happen together under the lock.
-func (r *reaper) reapOrphans() {
+// reapOrphans reaps every exited child that no waiter tracks, and returns
+// how many it reaped. The /proc scan runs without the lock, so that spawns
+// are not held up by it: a zombie child of ours can be reaped only by us,
+// and the tracked check and the wait happen together under the lock.
+func (r *reaper) reapOrphans() int {
 	zombies := childrenOf(os.Getpid(), true)
 	if len(zombies) == 0 {
-		return
+		return 0
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	n := 0
 	for _, pid := range zombies {
 		if r.tracked[pid] != nil {
 			continue
 		}
 		var ws unix.WaitStatus
-		_, _ = unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+		if got, _ := unix.Wait4(pid, &ws, unix.WNOHANG, nil); got == pid {
+			n++
+		}
 	}
+	return n
 }
 
 // childrenOf lists the children of parent that are zombies (or, with
 // zombies false, that are not).
 func childrenOf(parent int, zombies bool) []int {
 	var pids []int
-	_ = scanProcs(func(e procEntry) bool {
-		if e.ppid == parent && (e.state == 'Z') == zombies {
-			pids = append(pids, e.pid)
+	_ = pgroup.Scan(func(p pgroup.Proc) bool {
+		if p.PPid == parent && !p.Running() == zombies {
+			pids = append(pids, p.Pid)
 		}
 		return true
 	})
@@ -146,23 +160,21 @@ func (r *reaper) killOrphans(timeout time.Duration) {
 	}
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		var pids []int
 		running := childrenOf(os.Getpid(), false)
+		// Under the lock no child of ours is reaped, so each pid listed is
+		// still that child's (or a zombie of it): the signal is exact.
 		r.mu.Lock()
+		killed := 0
 		for _, pid := range running {
 			if r.tracked[pid] == nil {
-				pids = append(pids, pid)
+				r.log.Warn().Int("pid", pid).Msg("killing a descendant that left its process group")
+				_ = pgroup.SignalChild(pid, unix.SIGKILL)
+				killed++
 			}
 		}
 		r.mu.Unlock()
-		if len(pids) == 0 {
+		if killed == 0 {
 			return
-		}
-		for _, pid := range pids {
-			r.log.Warn().Int("pid", pid).Msg("killing a descendant that left its process group")
-			if err := unix.Kill(-pid, unix.SIGKILL); errors.Is(err, unix.ESRCH) {
-				_ = unix.Kill(pid, unix.SIGKILL)
-			}
 		}
 		r.reapOrphans()
 		time.Sleep(10 * time.Millisecond) // let the killed exit; SIGCHLD reaps them too

@@ -12,7 +12,9 @@ import (
 // descendants go to init, which reaps them.
 type reaper struct{}
 
-func newReaper(bool, []int, zerolog.Logger) *reaper { return &reaper{} }
+func newReaper(bool, []int, func(), zerolog.Logger) *reaper { return &reaper{} }
+
+func (r *reaper) subreaper() bool { return false }
 
 func (r *reaper) spawn(_ *Process, start func() (int, error)) error {
 	_, err := start()

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/brummer-mcp/brummer-mcp/internal/pgroup"
 )
 
 // Config sets the supervisor's limits. The zero value of each field means
@@ -60,13 +62,28 @@ type Config struct {
 	// microseconds keeps the server's); Windows uses the below-normal
 	// priority class for any value above 0.
 	Nice int
-	// GroupStarted and GroupDone, if set, are called when a child's process
-	// group comes into being and when it is empty (or was SIGKILLed) for
-	// good. The server hands them to a guard process that kills the groups
-	// still listed if the server itself dies. They must not block.
-	GroupStarted func(pgid int)
-	GroupDone    func(pgid int)
+	// Groups, if set, is told of every child's process group: the crash
+	// insurance that kills what is left of them if the server dies
+	// without stopping them.
+	Groups GroupWatcher
 }
+
+// GroupWatcher is told of every process group the supervisor creates, so
+// that it can kill what is left of them if the server dies without
+// stopping them. Its methods are called from any goroutine, sometimes with
+// a lock held, and must not block.
+type GroupWatcher interface {
+	// Add records a group: once right after the spawn, and again, with
+	// the same Pgid and Start, just before its leader is reaped (Reaped
+	// and Known set), which replaces the first record.
+	Add(GroupRef)
+	// Remove forgets a group: nothing left in it is ours.
+	Remove(GroupRef)
+}
+
+// GroupRef identifies a process group across pid reuse: its id, its
+// leader's start time, and what was known when the leader was reaped.
+type GroupRef = pgroup.Ref
 
 // Defaults for Config.
 const (
@@ -132,6 +149,9 @@ type Supervisor struct {
 
 	wg   sync.WaitGroup // waiters, pipe readers and stop sequences
 	reap *reaper        // tracks direct children; reaps orphaned descendants
+
+	deferMu  sync.Mutex
+	deferred map[*Process]struct{} // guarded by deferMu: exited, but their group has members left
 }
 
 // New returns a supervisor with cfg's limits.
@@ -140,8 +160,12 @@ func New(cfg Config, log zerolog.Logger) (*Supervisor, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Supervisor{cfg: cfg, log: log.With().Str("component", "procstate").Logger()}
-	s.reap = newReaper(cfg.Subreaper, cfg.OtherChildren, s.log)
+	s := &Supervisor{
+		cfg:      cfg,
+		log:      log.With().Str("component", "procstate").Logger(),
+		deferred: map[*Process]struct{}{},
+	}
+	s.reap = newReaper(cfg.Subreaper, cfg.OtherChildren, s.recheckDeferred, s.log)
 	s.idx.Store(&index{byName: map[string]*Process{}})
 	return s, nil
 }
@@ -297,14 +321,45 @@ func (s *Supervisor) pruneLocked() {
 	s.storeIndexLocked(ix, nil, drop)
 }
 
-// leadsGroup reports whether a live process of ours leads group pgid.
-func (s *Supervisor) leadsGroup(pgid int) bool {
-	for _, p := range s.Processes() {
-		if r := p.Record(); r.Status.Live() && r.Pid == pgid {
-			return true
+// deferGroup notes that p has exited with members of its group left; see
+// recheckDeferred.
+func (s *Supervisor) deferGroup(p *Process) {
+	s.deferMu.Lock()
+	s.deferred[p] = struct{}{}
+	s.deferMu.Unlock()
+}
+
+func (s *Supervisor) undeferGroup(p *Process) {
+	s.deferMu.Lock()
+	delete(s.deferred, p)
+	s.deferMu.Unlock()
+}
+
+// recheckDeferred reports the groups of exited processes whose last members
+// have ended on their own since. The subreaper calls it after reaping
+// orphans: a group's last member, its parent gone, is one of those. Until
+// then the crash insurance keeps the group, and a group id that becomes
+// free could be taken by a stranger.
+func (s *Supervisor) recheckDeferred() {
+	s.deferMu.Lock()
+	ps := make([]*Process, 0, len(s.deferred))
+	for p := range s.deferred {
+		ps = append(ps, p)
+	}
+	s.deferMu.Unlock()
+	for _, p := range ps {
+		if !p.grp.alive() {
+			p.groupDone()
 		}
 	}
-	return false
+}
+
+// groupReaped passes a group's record, updated just before its leader's
+// reap, to the crash insurance.
+func (s *Supervisor) groupReaped(ref GroupRef) {
+	if s.cfg.Groups != nil {
+		s.cfg.Groups.Add(ref)
+	}
 }
 
 func uniqueName(ix *index, base string) string {
@@ -394,7 +449,7 @@ func (s *Supervisor) spawn(p *Process, argv []string, cmdLine, cwd string, env [
 		if err := cmd.Start(); err != nil {
 			return 0, err
 		}
-		g, err := startGroup(cmd)
+		g, err := startGroup(cmd, s.reap.subreaper())
 		if err != nil {
 			return 0, err // the child has been killed and reaped
 		}
@@ -413,8 +468,8 @@ func (s *Supervisor) spawn(p *Process, argv []string, cmdLine, cwd string, env [
 	p.cmd = cmd
 	p.pgid = cmd.Process.Pid
 	p.grp = grp
-	if s.cfg.GroupStarted != nil {
-		s.cfg.GroupStarted(p.pgid)
+	if s.cfg.Groups != nil {
+		s.cfg.Groups.Add(grp.ref())
 	}
 	p.updateLocked(func(r *Record) {
 		r.Status = StatusRunning
@@ -528,7 +583,7 @@ func (s *Supervisor) Close(ctx context.Context) error {
 			p.mu.Lock()
 			grp := p.grp
 			p.mu.Unlock()
-			_ = grp.signal(syscall.SIGKILL)
+			_ = grp.signal(syscall.SIGKILL) // only what is provably ours
 		}
 	}
 	s.wg.Wait()

@@ -178,3 +178,39 @@ func Exists(pgid int) bool {
 	err := syscall.Kill(-pgid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
+
+// Running reports whether group pgid has a member that has not exited,
+// ours or not. It only reads; tests and tools use it to check that a stop
+// left nothing behind. Without a process table it counts zombies too.
+func Running(pgid int) bool {
+	if !Exists(pgid) {
+		return false
+	}
+	running := false
+	err := Scan(func(p Proc) bool {
+		running = p.Pgrp == pgid && p.Running()
+		return !running
+	})
+	if err != nil {
+		return Exists(pgid)
+	}
+	return running
+}
+
+// SignalChild sends sig to the process group that pid leads, where pid is
+// an unreaped child of this process: its pid, and so the group id, cannot
+// have been reused (rule 1). If pid leads no group, pid alone is signalled.
+// A process or group already gone is no error.
+func SignalChild(pid int, sig syscall.Signal) error {
+	if pid <= 1 {
+		return nil
+	}
+	err := syscall.Kill(-pid, sig)
+	if errors.Is(err, syscall.ESRCH) {
+		err = syscall.Kill(pid, sig)
+	}
+	if errors.Is(err, syscall.ESRCH) {
+		return nil
+	}
+	return err
+}
