@@ -22,9 +22,8 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 
-	"github.com/brummer-mcp/brummer-mcp/guard"
+	"github.com/brummer-mcp/brummer-mcp/crashguard"
 	"github.com/brummer-mcp/brummer-mcp/procstate"
-	"github.com/brummer-mcp/brummer-mcp/runstate"
 	"github.com/brummer-mcp/brummer-mcp/tools"
 	"github.com/brummer-mcp/brummer-mcp/transport"
 )
@@ -82,7 +81,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Int64Var(&o.maxBody, "max-body-bytes", transport.DefaultMaxBodyBytes, "largest HTTP request body")
 	fs.Var((*stringList)(&o.policy.Allow), "allow", "only programs matching this pattern may be started: a base name (npm, go*) or a path pattern (/usr/bin/*); repeatable")
 	fs.BoolVar(&o.policy.ReadOnly, "read-only", false, "offer only the reading tools (process_list, process_logs)")
-	fs.StringVar(&o.stateDir, "state-dir", runstate.DefaultDir(), "where this instance records its process groups, so that the next one can stop what a crashed one left; empty disables")
+	fs.StringVar(&o.stateDir, "state-dir", crashguard.DefaultDir(), "where this instance records its process groups, so that the next one can stop what a crashed one left; empty disables")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "brummer-mcp %s: an MCP server that runs and supervises processes for AI agents.\n\n", versionString())
@@ -136,8 +135,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if os.Getenv(guard.EnvMode) == "1" {
-		if err := guard.Run(stdin); err != nil {
+	if os.Getenv(crashguard.EnvMode) == "1" {
+		if err := crashguard.RunWatchdog(stdin); err != nil {
 			fmt.Fprintln(stderr, "brummer-mcp guard:", err)
 			return 1
 		}
@@ -171,40 +170,38 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	defer closeLog()
 
-	// The guard kills our children's process groups if we die without
-	// stopping them (SIGKILL, OOM killer, crash). Windows needs none: the
-	// children's job objects die with us.
-	var starts, dones []func(int)
-	var otherChildren []int
-	if exe, err := os.Executable(); err != nil {
-		log.Warn().Err(err).Msg("no guard: cannot find our own executable")
-	} else if g, err := guard.Start(exe, log); errors.Is(err, errors.ErrUnsupported) {
-		log.Debug().Err(err).Msg("no guard")
-	} else if err != nil {
-		log.Warn().Err(err).Msg("no guard")
-	} else {
-		defer g.Close()
-		starts, dones = append(starts, g.Add), append(dones, g.Remove)
-		otherChildren = append(otherChildren, g.Pid())
-		log.Debug().Int("guard_pid", g.Pid()).Msg("guard started")
-	}
-
-	// Processes a crashed instance left behind (when its guard died too) are
-	// stopped and reported; then this instance keeps its own record.
+	// Processes a crashed instance left behind (when its watchdog died too)
+	// are stopped and reported.
 	if o.stateDir != "" {
-		leftovers, err := runstate.Recover(o.stateDir, log)
+		leftovers, err := crashguard.Recover(o.stateDir, log)
 		if err != nil {
 			log.Warn().Err(err).Msg("cannot look for processes left by crashed instances")
 		}
 		for _, l := range leftovers {
-			log.Warn().Int("instance", l.Instance).Int("pgid", l.Pgid).Str("command", l.Command).AnErr("kill_error", l.Err).
-				Msg("stopped a process group left running by a crashed instance")
+			log.Warn().Int("instance", l.Instance).Int("pgid", l.Pgid).Str("command", l.Command).
+				Int("killed", l.Killed).AnErr("kill_error", l.Err).
+				Msg("stopped processes left running by a crashed instance")
 		}
-		if rs, err := runstate.Open(o.stateDir, log); err != nil {
-			log.Warn().Err(err).Msg("no state file; a crash that also kills the guard could leave processes behind")
-		} else {
-			defer rs.Close()
-			starts, dones = append(starts, rs.Add), append(dones, rs.Remove)
+	}
+	// The crash guard kills what is left of our children's process groups
+	// if we die without stopping them (SIGKILL, OOM killer, crash). Windows
+	// needs none: the children's job objects die with us.
+	var groups procstate.GroupWatcher
+	var otherChildren []int
+	exe, err := os.Executable()
+	if err != nil {
+		log.Warn().Err(err).Msg("no watchdog: cannot find our own executable")
+	}
+	if g, err := crashguard.Start(crashguard.Config{Exe: exe, StateDir: o.stateDir}, log); errors.Is(err, errors.ErrUnsupported) {
+		log.Debug().Err(err).Msg("no crash guard")
+	} else if err != nil {
+		log.Warn().Err(err).Msg("no crash guard")
+	} else {
+		defer g.Close()
+		groups = g
+		if pid := g.WatchdogPid(); pid != 0 {
+			otherChildren = append(otherChildren, pid)
+			log.Debug().Int("watchdog_pid", pid).Msg("watchdog started")
 		}
 	}
 
@@ -217,8 +214,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Nice:          o.childNice,
 		Subreaper:     true,
 		OtherChildren: otherChildren,
-		GroupStarted:  fanOut(starts),
-		GroupDone:     fanOut(dones),
+		Groups:        groups,
 	}, log)
 	if err != nil {
 		log.Error().Err(err).Msg("start")
@@ -327,18 +323,6 @@ func newLogger(o options, stderr io.Writer) (zerolog.Logger, func(), error) {
 		w = zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly}
 	}
 	return zerolog.New(w).Level(level).With().Timestamp().Logger(), closeFn, nil
-}
-
-// fanOut calls every hook in turn; nil if there are none.
-func fanOut(hooks []func(int)) func(int) {
-	if len(hooks) == 0 {
-		return nil
-	}
-	return func(pgid int) {
-		for _, h := range hooks {
-			h(pgid)
-		}
-	}
 }
 
 func versionString() string {

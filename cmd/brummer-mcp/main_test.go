@@ -25,7 +25,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/brummer-mcp/brummer-mcp/guard"
+	"github.com/brummer-mcp/brummer-mcp/crashguard"
+	"github.com/brummer-mcp/brummer-mcp/internal/pgroup"
 	"github.com/brummer-mcp/brummer-mcp/procstate"
 )
 
@@ -35,7 +36,7 @@ func TestMain(m *testing.M) {
 	// Servers and guards re-executed from this -race binary would each
 	// sleep 1s at exit.
 	os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
-	if os.Getenv("BRUMMER_E2E_SERVER") == "1" || os.Getenv(guard.EnvMode) == "1" {
+	if os.Getenv("BRUMMER_E2E_SERVER") == "1" || os.Getenv(crashguard.EnvMode) == "1" {
 		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
@@ -369,10 +370,10 @@ func TestStdioAndHTTPShareOneSupervisor(t *testing.T) {
 
 // TestServerKilledLeavesNoChildren: even a server killed with SIGKILL, which
 // cannot stop anything itself, leaves no child and no grandchild behind
-// (one of them ignores SIGTERM): its guard kills their process groups.
+// (one of them ignores SIGTERM): its watchdog kills their process groups.
 func TestServerKilledLeavesNoChildren(t *testing.T) {
 	const trials = 20
-	guardRE := regexp.MustCompile(`"guard_pid":(\d+)`)
+	watchdogRE := regexp.MustCompile(`"watchdog_pid":(\d+)`)
 	survivors := 0
 	for trial := range trials {
 		s := startServer(t)
@@ -384,9 +385,9 @@ func TestServerKilledLeavesNoChildren(t *testing.T) {
 			pgids = append(pgids, int(s.call(t, "process_start", args)["pid"].(float64)))
 		}
 		s.readLine(t, "tree")
-		m := guardRE.FindStringSubmatch(s.stderr.String())
-		require.NotNil(t, m, "guard pid not logged")
-		guardPid, _ := strconv.Atoi(m[1])
+		m := watchdogRE.FindStringSubmatch(s.stderr.String())
+		require.NotNil(t, m, "watchdog pid not logged")
+		watchdogPid, _ := strconv.Atoi(m[1])
 
 		require.NoError(t, s.cmd.Process.Kill())
 		s.wait(t)
@@ -397,7 +398,7 @@ func TestServerKilledLeavesNoChildren(t *testing.T) {
 				_ = killGroup(pgid)
 			}
 		}
-		assert.Eventually(t, func() bool { return !procExists(guardPid) || isZombie(guardPid) }, 2*time.Second, 5*time.Millisecond, "guard lingers")
+		assert.Eventually(t, func() bool { return !procExists(watchdogPid) || isZombie(watchdogPid) }, 2*time.Second, 5*time.Millisecond, "watchdog lingers")
 	}
 	t.Logf("%d trials, %d surviving process groups", trials, survivors)
 }
@@ -551,7 +552,7 @@ func TestMalformedJSONRPCOnStdio(t *testing.T) {
 	require.NoError(t, cmd.Wait(), "the server must exit 0 at stdin EOF")
 }
 
-// TestCrashedInstanceLeftovers: when the server and its guard both die
+// TestCrashedInstanceLeftovers: when the server and its watchdog both die
 // without stopping anything, the next server started with the same state
 // directory stops what they left behind, and says so.
 func TestCrashedInstanceLeftovers(t *testing.T) {
@@ -560,26 +561,42 @@ func TestCrashedInstanceLeftovers(t *testing.T) {
 	pgid := int(s1.call(t, "process_start", map[string]any{"name": "tree", "command": "sleep 60 & echo $!; wait"})["pid"].(float64))
 	grandchild, err := strconv.Atoi(s1.readLine(t, "tree"))
 	require.NoError(t, err)
-	m := regexp.MustCompile(`"guard_pid":(\d+)`).FindStringSubmatch(s1.stderr.String())
+	m := regexp.MustCompile(`"watchdog_pid":(\d+)`).FindStringSubmatch(s1.stderr.String())
 	require.NotNil(t, m)
-	guardPid, _ := strconv.Atoi(m[1])
-	// The state file is written shortly after a change (coalesced): wait
-	// until it lists the group, as a crash later than that would find it.
+	watchdogPid, _ := strconv.Atoi(m[1])
+	// The state file is written shortly after a change (coalesced), and
+	// again every second: wait until it lists the group, written after the
+	// grandchild started, as a crash later than that would find it.
 	record := filepath.Join(dir, strconv.Itoa(s1.cmd.Process.Pid)+".json")
-	require.Eventually(t, func() bool {
-		data, _ := os.ReadFile(record)
-		return strings.Contains(string(data), fmt.Sprintf(`"pgid":%d,`, pgid))
-	}, 10*time.Second, 5*time.Millisecond, "the state file should list the group")
-	guardProc, err := os.FindProcess(guardPid)
+	gc, err := pgroup.Stat(grandchild)
 	require.NoError(t, err)
-	require.NoError(t, guardProc.Kill())
+	require.Eventually(t, func() bool {
+		var rec struct {
+			At     uint64 `json:"at"`
+			Groups []struct {
+				Pgid int `json:"pgid"`
+			} `json:"groups"`
+		}
+		data, _ := os.ReadFile(record)
+		if json.Unmarshal(data, &rec) != nil || rec.At <= gc.Start {
+			return false
+		}
+		return slices.ContainsFunc(rec.Groups, func(g struct {
+			Pgid int `json:"pgid"`
+		}) bool {
+			return g.Pgid == pgid
+		})
+	}, 10*time.Second, 5*time.Millisecond, "the state file should list the group")
+	watchdog, err := os.FindProcess(watchdogPid)
+	require.NoError(t, err)
+	require.NoError(t, watchdog.Kill())
 	require.NoError(t, s1.cmd.Process.Kill())
 	s1.wait(t)
 	require.True(t, procExists(grandchild) && !isZombie(grandchild), "the test needs a leftover: the grandchild should have survived")
 	t.Cleanup(func() { _ = killGroup(pgid) })
 
 	s2 := startServer(t, "--state-dir", dir)
-	assert.Contains(t, s2.stderr.String(), "stopped a process group left running by a crashed instance")
+	assert.Contains(t, s2.stderr.String(), "stopped processes left running by a crashed instance")
 	assert.Contains(t, s2.stderr.String(), fmt.Sprintf(`"pgid":%d`, pgid))
 	assert.Eventually(t, func() bool { return !procstate.GroupAlive(pgid) }, 2*time.Second, 5*time.Millisecond)
 	require.NoError(t, s2.stdin.Close())

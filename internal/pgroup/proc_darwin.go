@@ -59,3 +59,6 @@ func fromKinfo(kp *unix.KinfoProc) Proc {
 func Now() uint64 {
 	return uint64(time.Now().UnixNano()) / (1e9 / TicksPerSecond)
 }
+
+// Cmdline is "" on macOS: only the crash recovery's log would show it.
+func Cmdline(int) string { return "" }

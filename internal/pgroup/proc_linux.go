@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -71,4 +72,14 @@ func Now() uint64 {
 		return 0
 	}
 	return uint64(ts.Nano()) / (1e9 / TicksPerSecond)
+}
+
+// Cmdline is a process's command line, arguments separated by spaces; ""
+// if it cannot be read.
+func Cmdline(pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimRight(strings.ReplaceAll(string(b), "\x00", " "), " ")
 }

@@ -19,3 +19,6 @@ func Scan(func(Proc) bool) error {
 
 // Now is 0 without /proc: no start time can be compared with it.
 func Now() uint64 { return 0 }
+
+// Cmdline is "" without /proc.
+func Cmdline(int) string { return "" }
