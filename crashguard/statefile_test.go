@@ -46,7 +46,9 @@ func TestFileLifecycle(t *testing.T) {
 	assert.NoFileExists(t, path, "a clean exit leaves no record")
 }
 
-func refEqual(a, b pgroup.Ref) bool { return a.Pgid == b.Pgid && a.Start == b.Start && a.Reaped == b.Reaped }
+func refEqual(a, b pgroup.Ref) bool {
+	return a.Pgid == b.Pgid && a.Start == b.Start && a.Reaped == b.Reaped
+}
 
 // TestFileKeysByStart: when an old group's removal comes after a new group
 // has taken the same id, the new one stays recorded.
