@@ -27,8 +27,9 @@ func TestRecover(t *testing.T) {
 	// A live instance's group: untouched.
 	mine, minePids := shellGroup(t, `sleep 3600 & echo $!; echo ready; wait`)
 
+	pgrouptest.Outlive(t, pgroup.Now()) // the instance lived on after it started them
 	crashed := deadPid(t)
-	writeRecord(t, dir, record{Pid: crashed, Start: 1, At: pgroup.Now() + 1, Groups: []pgroup.Ref{
+	writeRecord(t, dir, record{Pid: crashed, Start: 1, At: pgroup.Now(), Groups: []pgroup.Ref{
 		pgroup.Lead(running.Process.Pid, false).Ref(),
 		orphanedRef,
 		{Pgid: deadPid(t), Start: 5}, // gone already

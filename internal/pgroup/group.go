@@ -116,16 +116,18 @@ func (g *Group) Signal(sig syscall.Signal) error {
 // Alive reports whether a member of the group that is ours is still
 // running (zombies do not count).
 func (g *Group) Alive() bool {
-	g.mu.Lock()
-	o := g.ownedLocked()
-	g.mu.Unlock()
 	if !Exists(g.id) {
 		return false // the common case, answered by one kill(2) without a scan
 	}
-	ms, err := o.Members()
-	if err != nil {
-		return !o.Reaped // no way to tell members apart: before the reap, all are ours
+	g.mu.Lock()
+	if !g.reaped {
+		// Rule 1: the whole group is ours while the lock holds off the reap.
+		defer g.mu.Unlock()
+		return Running(g.id)
 	}
+	o := g.ownedLocked()
+	g.mu.Unlock()
+	ms, _ := o.Members()
 	for _, m := range ms {
 		if m.Running() {
 			return true
@@ -134,8 +136,9 @@ func (g *Group) Alive() bool {
 	return false
 }
 
+// ownedLocked is rule 2 for the reaped group.
 func (g *Group) ownedLocked() Owned {
-	o := g.ref.Owned(Now()) // unreaped: the leader is unreaped now
+	o := g.ref.Owned(0)
 	o.Parent = g.parent
 	return o
 }

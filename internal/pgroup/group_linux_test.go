@@ -150,7 +150,8 @@ func TestRefOwnedLeaderPresent(t *testing.T) {
 	// started.
 	cmd, pids := shellGroup(t, `sleep 3600 & echo $!; echo ready; wait`)
 	ref := Lead(cmd.Process.Pid, false).Ref()
-	members, err := ref.Owned(0).Members()
+	pgrouptest.Outlive(t, Now())
+	members, err := ref.Owned(Now()).Members()
 	require.NoError(t, err)
 	got := []int{}
 	for _, m := range members {

@@ -16,8 +16,9 @@ type Owned struct {
 	// Leader is the leader's start time, and Reaped says whether we have
 	// reaped it. A process with pid Pgid that is not our unreaped leader
 	// means the id was free and taken again: nothing in the group is ours.
-	// Our unreaped leader, still there after a scan, means the id cannot
-	// have been reused: everything the scan saw is ours.
+	// Our unreaped leader (started before Before), still there after a
+	// scan, means the id cannot have been reused: everything the scan saw
+	// is ours.
 	Leader uint64
 	Reaped bool
 	// Before is a tick at which the leader was known to be unreaped:
@@ -50,12 +51,14 @@ func (o Owned) Members() ([]Proc, error) {
 		return nil, err
 	}
 	// Read after the scan: a leader there now was there at every read of
-	// the scan.
+	// the scan. It is ours if it started before Before: it was unreaped
+	// then, so a process that took its pid later started later, at another
+	// tick. Within one tick, start times cannot tell the two apart.
 	if l, err := Stat(o.Pgid); err == nil {
-		if !o.Reaped && l.Start == o.Leader && o.Leader != 0 {
+		if !o.Reaped && l.Start == o.Leader && o.Leader < o.Before {
 			return in, nil
 		}
-		return nil, nil // the id belongs to another process now
+		return nil, nil // the id belongs to another process now, or may
 	}
 	return o.prove(in), nil
 }

@@ -8,9 +8,11 @@ package pgrouptest
 import (
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/brummer-mcp/brummer-mcp/internal/pgroup"
 )
@@ -76,4 +78,20 @@ func Stranger() *exec.Cmd {
 func Alive(pid int) bool {
 	p, err := pgroup.Stat(pid)
 	return err == nil && p.Running()
+}
+
+// Outlive waits until the clock of start times has passed tick: a process
+// that started at tick has then lived into a later one, as every process a
+// server has run for more than 10 ms has. Start times cannot order two
+// processes that started in the same tick, so the identity rule claims a
+// leader only from the next tick on.
+func Outlive(t testing.TB, tick uint64) {
+	t.Helper()
+	deadline := time.Now().Add(time.Second)
+	for pgroup.Now() <= tick {
+		if time.Now().After(deadline) {
+			t.Fatalf("the clock of start times stays at %d", pgroup.Now())
+		}
+		runtime.Gosched()
+	}
 }
