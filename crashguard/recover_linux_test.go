@@ -84,7 +84,7 @@ func TestRecoverSparesStrangers(t *testing.T) {
 			found, err := Recover(dir, zerolog.Nop())
 			require.NoError(t, err)
 			assert.Empty(t, found)
-			assert.True(t, pgrouptest.Alive(stranger), "a stranger was killed")
+			assert.False(t, pgrouptest.Signalled(stranger), "a stranger was killed")
 		})
 	}
 }

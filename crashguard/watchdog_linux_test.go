@@ -37,6 +37,6 @@ func TestWatchdogKills(t *testing.T) {
 		stranger := pgrouptest.StartAt(t, pgid, pgrouptest.Stranger)
 		groups, _ := readGroups(bytesOf(encode(opAdd, stale)))
 		require.NoError(t, killGroups(groups, pgroup.Now()))
-		assert.True(t, pgrouptest.Alive(stranger.Process.Pid), "a stranger was killed")
+		assert.False(t, pgrouptest.Signalled(stranger.Process.Pid), "a stranger was killed")
 	})
 }

@@ -5,6 +5,7 @@ package procstate
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -25,3 +26,9 @@ func selfKill(name string) error {
 
 // ignoreStop makes the helper survive the signal a stop sends first.
 func ignoreStop() { signal.Ignore(syscall.SIGTERM) }
+
+// detach makes cmd start in a session, and so a process group, of its own.
+func detach(cmd *exec.Cmd) error {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	return nil
+}

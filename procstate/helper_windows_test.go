@@ -3,6 +3,7 @@ package procstate
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"os/signal"
 )
 
@@ -13,3 +14,6 @@ func selfKill(string) error { return errors.New("mode selfkill: Windows has no s
 // first. Go reports it as os.Interrupt; an ignored signal would leave it to
 // the default handler, which exits, so it is caught and dropped instead.
 func ignoreStop() { signal.Notify(make(chan os.Signal, 1), os.Interrupt) }
+
+// detach is not offered on Windows: a job object holds the whole tree.
+func detach(*exec.Cmd) error { return errors.New("mode daemon: not on Windows") }

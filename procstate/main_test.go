@@ -48,6 +48,10 @@ import (
 //	orphan-writer N        start a copy of itself in tick mode, which inherits
 //	                       its process group, stdout and stderr, print the copy's
 //	                       pid, print "line 1" ... "line N" one write each, exit 0
+//	daemon                 start a copy of itself in sleep mode in a session of
+//	                       its own (so outside the process group), inheriting
+//	                       stdout and stderr, print the copy's pid, print
+//	                       "ready", exit 0 (Unix only)
 //	orphans K              start K "sleep 3600" processes (cheaper than copies of
 //	                       itself), which inherit its process group and stderr,
 //	                       print their pids one a line, print "ready", exit 0
@@ -245,6 +249,18 @@ func runHelper(mode string, args []string) int {
 		if err == nil {
 			return 0
 		}
+	case "daemon":
+		cmd := helperCommand("sleep")
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		if err = detach(cmd); err != nil {
+			break
+		}
+		if err = cmd.Start(); err != nil {
+			break
+		}
+		fmt.Println(cmd.Process.Pid)
+		fmt.Println("ready")
+		return 0
 	case "orphans":
 		var k int
 		if k, err = num(0, ""); err != nil {

@@ -100,7 +100,7 @@ func TestGroupAfterReapSparesStranger(t *testing.T) {
 	n, err := reported.Owned(Now()).Kill()
 	assert.NoError(t, err)
 	assert.Zero(t, n)
-	assert.True(t, pgrouptest.Alive(stranger.Process.Pid), "the stranger was signalled")
+	assert.False(t, pgrouptest.Signalled(stranger.Process.Pid), "the stranger was signalled")
 }
 
 func TestGroupAfterReapKillsLeftovers(t *testing.T) {

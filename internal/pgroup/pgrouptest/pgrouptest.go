@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -71,6 +72,31 @@ func Stranger() *exec.Cmd {
 	cmd := exec.Command("sleep", "3600")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	return cmd
+}
+
+// Signalled reports whether process pid has exited or has a signal
+// pending. A signal is pending from the moment kill(2) returns until the
+// process has handled it, and a SIGKILLed one is pending until the process
+// is dead, so right after code that might have signalled pid, this tells
+// without waiting whether it did (for a process that gets no signals
+// otherwise, such as [Stranger]).
+func Signalled(pid int) bool {
+	if !Alive(pid) {
+		return true
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return true
+	}
+	for line := range strings.Lines(string(b)) {
+		k, v, _ := strings.Cut(line, ":")
+		if k == "SigPnd" || k == "ShdPnd" {
+			if mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64); err != nil || mask != 0 {
+				return true
+			}
+		}
+	}
+	return !Alive(pid)
 }
 
 // Alive reports whether process pid exists and has not exited (zombies
