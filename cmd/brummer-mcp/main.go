@@ -33,6 +33,7 @@ import (
 var version = ""
 
 func main() {
+	unblockSignals()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -156,8 +157,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 
 	// A client that closes our stderr pipe must not kill us with SIGPIPE
-	// before the children are stopped: ignored, the write just fails.
-	signal.Ignore(syscall.SIGPIPE)
+	// before the children are stopped, yet children get the default.
+	catchSignals()
 	// From the start, SIGINT and SIGTERM mean "shut down in order", never
 	// the default death that would leave children behind.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

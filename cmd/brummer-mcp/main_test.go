@@ -36,7 +36,12 @@ func TestMain(m *testing.M) {
 	// Servers and guards re-executed from this -race binary would each
 	// sleep 1s at exit.
 	os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+	if os.Getenv(wrapEnv) == "1" {
+		wrapServer() // execs the server, or fails
+		os.Exit(2)
+	}
 	if os.Getenv("BRUMMER_E2E_SERVER") == "1" || os.Getenv(crashguard.EnvMode) == "1" {
+		unblockSignals()
 		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
@@ -72,6 +77,18 @@ func (b *syncBuffer) String() string {
 
 func startServer(t *testing.T, args ...string) *serverProc {
 	t.Helper()
+	return startServerEnv(t, nil, args...)
+}
+
+// wrapEnv, set to 1 in the environment of the test binary, makes it a
+// wrapper that starts the server with unusual signal settings (see
+// wrapServer).
+const wrapEnv = "BRUMMER_E2E_WRAP"
+
+// startServerEnv is startServer with extra environment variables for the
+// server process.
+func startServerEnv(t *testing.T, env []string, args ...string) *serverProc {
+	t.Helper()
 	base := []string{"--log-level", "debug", "--stop-grace", "2s"}
 	if !slices.Contains(args, "--state-dir") {
 		base = append(base, "--state-dir", t.TempDir())
@@ -79,6 +96,7 @@ func startServer(t *testing.T, args ...string) *serverProc {
 	cmd := exec.Command(os.Args[0], append(base, args...)...)
 	// A -race binary sleeps 1s at exit unless told not to.
 	cmd.Env = append(os.Environ(), "BRUMMER_E2E_SERVER=1", "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Dir = t.TempDir()
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)
