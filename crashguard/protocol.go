@@ -52,6 +52,9 @@ func parseLine(line []byte) (op byte, r pgroup.Ref, bye bool, err error) {
 	if err := json.Unmarshal(line[1:], &r); err != nil {
 		return 0, r, false, fmt.Errorf("%w: %v", errBadLine, err)
 	}
+	if len(r.Known) == 0 {
+		r.Known = nil // as an empty record is written
+	}
 	if r.Pgid <= 1 {
 		// never -1 or -0: that would be everything we may signal
 		return 0, r, false, fmt.Errorf("%w: process group %d", errBadLine, r.Pgid)
