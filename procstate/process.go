@@ -77,7 +77,10 @@ func (p *Process) update(fn func(r *Record)) *Record {
 // members outlived the leader: the reap records them first.
 func (p *Process) wait(cmd *exec.Cmd, pipes [2]*os.File, readersDone <-chan struct{}, waitDelay time.Duration) {
 	var err error
-	report := p.sup.groupReaped
+	var report func(GroupRef) // the crash insurance learns of the reap first
+	if w := p.sup.cfg.Groups; w != nil {
+		report = w.Add
+	}
 	if awaitExit(cmd.Process.Pid) {
 		held := !drain(pipes, readersDone, waitDelay)
 		p.grp.reap(held, report, func() { err = cmd.Wait() })

@@ -354,14 +354,6 @@ func (s *Supervisor) recheckDeferred() {
 	}
 }
 
-// groupReaped passes a group's record, updated just before its leader's
-// reap, to the crash insurance.
-func (s *Supervisor) groupReaped(ref GroupRef) {
-	if s.cfg.Groups != nil {
-		s.cfg.Groups.Add(ref)
-	}
-}
-
 func uniqueName(ix *index, base string) string {
 	if ix.byName[base] == nil {
 		return base

@@ -25,12 +25,12 @@ func (r Ref) Owned(alive uint64) Owned {
 // rule 2 after).
 type Group struct {
 	id     int
-	start  uint64
 	parent int // this process, if it is a child subreaper
 
 	mu     sync.Mutex
-	reaped bool // guarded by mu: the leader has been (or is being) reaped
-	ref    Ref  // guarded by mu; Reaped and Known are set at the reap
+	reaped bool   // guarded by mu: the leader has been (or is being) reaped
+	start  uint64 // guarded by mu: the leader's start time, once read
+	ref    Ref    // guarded by mu; Reaped and Known are set at the reap
 }
 
 // Lead returns the group that child pid leads: it was started with
@@ -38,25 +38,34 @@ type Group struct {
 // subreaper (Linux), so that descendants orphaned in the group are its
 // children and provably ours.
 func Lead(pid int, subreaper bool) *Group {
-	g := &Group{id: pid}
-	if p, err := Stat(pid); err == nil {
-		g.start = p.Start
-	}
+	g := &Group{id: pid, ref: Ref{Pgid: pid}}
 	if subreaper {
 		g.parent = os.Getpid()
 	}
-	g.ref = Ref{Pgid: pid, Start: g.start}
 	return g
 }
 
 // ID is the group's id, its leader's pid.
 func (g *Group) ID() int { return g.id }
 
-// Ref returns the group's identity for outside records.
+// Ref returns the group's identity for outside records. The leader's
+// start time is read on the first call, which must come before the reap;
+// a group never asked for its Ref costs no read of /proc.
 func (g *Group) Ref() Ref {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.readStartLocked()
 	return g.ref
+}
+
+func (g *Group) readStartLocked() {
+	if g.start != 0 || g.reaped {
+		return
+	}
+	if p, err := Stat(g.id); err == nil {
+		g.start = p.Start
+		g.ref.Start = p.Start
+	}
 }
 
 // Reap runs reap, which reaps the leader (cmd.Wait) and must return
@@ -69,6 +78,9 @@ func (g *Group) Ref() Ref {
 func (g *Group) Reap(survivors bool, report func(Ref), reap func()) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if report != nil {
+		g.readStartLocked() // the record needs it; the leader is still ours
+	}
 	ref := Ref{Pgid: g.id, Start: g.start, Reaped: max(Now(), 1)}
 	if survivors {
 		_ = Scan(func(p Proc) bool {
