@@ -39,7 +39,13 @@
 //
 // On Unix each child leads a process group of its own and a stop signals
 // the group; Linux adds a parent-death signal and, with Config.Subreaper, a
-// child subreaper. Windows has neither process groups nor signals: each
+// child subreaper. A group is never signalled by its id alone once that id
+// may belong to someone else: every signal goes through
+// internal/pgroup.Group, which uses the id only while the leader is
+// unreaped, and afterwards reaches only members it can prove ours. The
+// waiter keeps the exited leader an unreaped zombie while its pipes drain,
+// which pins the id, and records the members that still hold the pipes
+// before it reaps. A group once seen empty is never signalled again. Windows has neither process groups nor signals: each
 // child runs in a job object of its own, owned by its Process like a
 // process group id, and released once the group is empty or killed. KILL
 // terminates the job, TERM and INT become a CTRL_BREAK_EVENT, and the jobs,

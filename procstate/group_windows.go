@@ -17,7 +17,7 @@ import (
 // everything it spawns is born inside the job. The job is created with
 // JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE and this process holds its only handle:
 // when the server dies, however it dies, the system closes the handle and
-// kills every process in the job. That is why Windows needs no guard.
+// kills every process in the job. That is why Windows needs no watchdog.
 
 // killedExitCode is the exit code TerminateJobObject gives the processes
 // it kills: 128+9, the code a shell reports for a SIGKILLed process.
@@ -125,7 +125,7 @@ func resumeProcess(pid int) error {
 }
 
 // ref identifies the group; nothing outside the server needs it on
-// Windows (no guard: the job dies with the server).
+// Windows (no watchdog: the job dies with the server).
 func (g *group) ref() GroupRef {
 	if g == nil {
 		return GroupRef{}

@@ -28,7 +28,7 @@ type Process struct {
 	stopDone chan struct{} // non-nil once a stop sequence runs; closed when it ends
 
 	killed        atomic.Bool   // the stop sequence had to SIGKILL
-	groupDoneOnce atomic.Bool   // GroupDone was called
+	groupDoneOnce atomic.Bool   // groupDone ran: the group is gone (or killed) and never signalled again
 	exited        chan struct{} // closed when Wait has returned (the leader is gone)
 	done          chan struct{} // closed when the exit is published and the pipes are drained
 }

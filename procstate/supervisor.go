@@ -48,9 +48,14 @@ type Config struct {
 	// descendants orphaned by a child's exit are reparented to it: it reaps
 	// them (no zombies) and Close kills those that left their process group.
 	// It changes process-wide state; a server sets it, a library user may not.
+	// It also lets a stop after a child's exit reach every member left in
+	// the child's group: orphans reparented to us are provably ours.
+	// Without it, a member that started in the last 10 ms before the
+	// child's exit and did not hold its output pipes is not claimed after
+	// the exit (see internal/pgroup).
 	Subreaper bool
 	// OtherChildren are pids of this process's children that the supervisor
-	// did not start (the server's guard): the subreaper never reaps or kills
+	// did not start (the server's watchdog): the subreaper never reaps or kills
 	// them as orphans.
 	OtherChildren []int
 	// Nice is how much lower than the server's own CPU priority children

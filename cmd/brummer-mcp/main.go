@@ -138,7 +138,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if os.Getenv(crashguard.EnvMode) == "1" {
 		if err := crashguard.RunWatchdog(stdin); err != nil {
-			fmt.Fprintln(stderr, "brummer-mcp guard:", err)
+			fmt.Fprintln(stderr, "brummer-mcp watchdog:", err)
 			return 1
 		}
 		return 0

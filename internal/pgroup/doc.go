@@ -26,7 +26,7 @@
 //     the group was scanned. Each proven member is then signalled on its
 //     own through a pidfd opened before its identity is checked again, so
 //     the signal reaches exactly the process that was checked.
-//  3. A server that is gone (the guard, the next instance's recovery)
+//  3. A server that is gone (the watchdog, the next instance's recovery)
 //     applies rule 2 with the best moment it knows: the leader's reap
 //     recorded by the server, or, for a leader the server never reaped, the
 //     last moment the server was known to be alive.
