@@ -10,7 +10,9 @@ import (
 // stat builds a /proc/PID/stat line with the given comm, state, ppid,
 // pgrp and start time; the fields between are as the kernel writes them.
 func stat(pid, comm, state, ppid, pgrp, start string) string {
-	mid := strings.Repeat("0 ", 16) // session .. itrealvalue: fields 6 to 21
+	// session .. minflt .. cmajflt (fields 6-13), utime 7, stime 5 (14,
+	// 15), cutime .. itrealvalue (16-21)
+	mid := strings.Repeat("0 ", 8) + "7 5 " + strings.Repeat("0 ", 6)
 	return pid + " (" + comm + ") " + state + " " + ppid + " " + pgrp + " " + mid + start + " 1234 56 789\n"
 }
 
@@ -21,9 +23,9 @@ func TestParseStat(t *testing.T) {
 		want Proc
 		ok   bool
 	}{
-		{"plain", stat("42", "sleep", "S", "1", "42", "1000"), Proc{Pid: 42, PPid: 1, Pgrp: 42, State: 'S', Start: 1000}, true},
-		{"comm with spaces and parentheses", stat("7", "a) (b c) X", "Z", "3", "5", "99"), Proc{Pid: 7, PPid: 3, Pgrp: 5, State: 'Z', Start: 99}, true},
-		{"empty comm", stat("8", "", "R", "2", "8", "0"), Proc{Pid: 8, PPid: 2, Pgrp: 8, State: 'R'}, true},
+		{"plain", stat("42", "sleep", "S", "1", "42", "1000"), Proc{Pid: 42, PPid: 1, Pgrp: 42, State: 'S', Start: 1000, UTime: 7, STime: 5}, true},
+		{"comm with spaces and parentheses", stat("7", "a) (b c) X", "Z", "3", "5", "99"), Proc{Pid: 7, PPid: 3, Pgrp: 5, State: 'Z', Start: 99, UTime: 7, STime: 5}, true},
+		{"empty comm", stat("8", "", "R", "2", "8", "0"), Proc{Pid: 8, PPid: 2, Pgrp: 8, State: 'R', UTime: 7, STime: 5}, true},
 		{"empty", "", Proc{}, false},
 		{"no parentheses", "42 sleep S 1 42", Proc{}, false},
 		{"cut after comm", "42 (sleep)", Proc{}, false},
@@ -58,6 +60,7 @@ func FuzzParseStat(f *testing.F) {
 		// What parsed is what a stat line of those values says.
 		round, ok2 := ParseStat([]byte(stat(itoa(p.Pid), "c", string(p.State), itoa(p.PPid), itoa(p.Pgrp), utoa(p.Start))))
 		assert.True(t, ok2)
+		p.UTime, p.STime = 7, 5 // as stat writes them
 		assert.Equal(t, p, round)
 	})
 }
