@@ -498,8 +498,22 @@ func (r *Ring) Wait(seq uint64) (ch <-chan struct{}, done func()) {
 	return c, func() { r.waiters.Add(-1) }
 }
 
-// ErrCursorAhead is returned by Read for a cursor past the newest line.
+// ErrCursorAhead is matched by Read's error for a cursor past the newest
+// line, a *CursorAheadError.
 var ErrCursorAhead = errors.New("cursor is past the newest line")
+
+// CursorAheadError is Read's error for a cursor past the newest line, as
+// after a process was started again under its name.
+type CursorAheadError struct {
+	// Since is the cursor asked for; Newest the newest line's seq.
+	Since, Newest uint64
+}
+
+func (e *CursorAheadError) Error() string {
+	return fmt.Sprintf("%v: since %d, newest line %d", ErrCursorAhead, e.Since, e.Newest)
+}
+
+func (e *CursorAheadError) Unwrap() error { return ErrCursorAhead }
 
 // Query selects lines to read from a ring.
 type Query struct {
@@ -542,7 +556,7 @@ func (r *Ring) Read(q Query) (Page, error) {
 	var p Page
 	if q.HasSince {
 		if q.Since > last {
-			return Page{NextSince: last}, fmt.Errorf("%w: since %d, newest line %d", ErrCursorAhead, q.Since, last)
+			return Page{NextSince: last}, &CursorAheadError{Since: q.Since, Newest: last}
 		}
 		start = q.Since + 1
 		if first := r.firstUpTo(last); start < first {

@@ -116,7 +116,7 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("working directory %q: %w", c.Dir, err)
 	}
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return c, fmt.Errorf("%w: %q is not a directory", ErrBadCwd, dir)
+		return c, &CwdError{Dir: dir, Err: ErrNotDir}
 	}
 	c.Dir = dir
 	if c.Env == nil {
@@ -201,7 +201,7 @@ func (s *Supervisor) Names() []string {
 
 // Start starts a process described by spec. The process is registered
 // before it is spawned, so even a spawn failure leaves a record (status
-// failed) together with the error, which wraps ErrSpawn. The process's
+// failed) together with the error, a *SpawnError. The process's
 // lifetime is not tied to any context: only Stop and Close end it.
 func (s *Supervisor) Start(spec Spec) (*Process, error) {
 	if err := spec.validate(); err != nil {
@@ -242,7 +242,7 @@ func (s *Supervisor) register(spec Spec) (p, replaced *Process, err error) {
 	} else if old := ix.byName[name]; old != nil {
 		r := old.Record()
 		if r.Status.Live() {
-			return nil, nil, fmt.Errorf("%w: %q is %s (pid %d)", ErrNameInUse, name, r.Status, r.Pid)
+			return nil, nil, &NameInUseError{Record: r}
 		}
 		restarts, replaced = r.Restarts+1, old
 	}
@@ -382,11 +382,11 @@ func (s *Supervisor) resolveCwd(cwd string) (string, error) {
 	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return "", fmt.Errorf("%w: %q does not exist", ErrBadCwd, dir)
+		return "", &CwdError{Dir: dir, Err: os.ErrNotExist}
 	case err != nil:
-		return "", fmt.Errorf("%w: %v", ErrBadCwd, err)
+		return "", &CwdError{Dir: dir, Err: err}
 	case !fi.IsDir():
-		return "", fmt.Errorf("%w: %q is not a directory", ErrBadCwd, dir)
+		return "", &CwdError{Dir: dir, Err: ErrNotDir}
 	}
 	return dir, nil
 }
@@ -507,7 +507,7 @@ func (s *Supervisor) fail(p *Process, cwd string, cause error) error {
 	close(p.exited)
 	close(p.done)
 	s.exited(p)
-	return fmt.Errorf("%w: %w", ErrSpawn, cause)
+	return &SpawnError{Err: cause}
 }
 
 func closeAll(groups ...[]*os.File) {

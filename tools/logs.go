@@ -196,9 +196,10 @@ func logsHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 		}
 		status := p.Record().Status
 		page, err := p.Log().Read(args.query())
-		if errors.Is(err, procstate.ErrCursorAhead) {
+		var ahead *procstate.CursorAheadError
+		if errors.As(err, &ahead) {
 			return toolError(`"since" %d is past the newest line of %q (%d); the process may have been restarted: pass since=%d, or omit since to read the tail`,
-				*args.Since, args.Name, page.NextSince, page.NextSince), nil
+				ahead.Since, args.Name, ahead.Newest, ahead.Newest), nil
 		}
 		res := logsResult{
 			Name:      args.Name,

@@ -42,9 +42,3 @@ func unknownProcess(sup *procstate.Supervisor, name string) *mcp.CallToolResult 
 func oneOf(vals []string) string {
 	return strings.Join(vals, ", ")
 }
-
-// detail is err's text without the sentinel's prefix: "invalid working
-// directory: "/x" does not exist" becomes ""/x" does not exist".
-func detail(err, sentinel error) string {
-	return strings.TrimPrefix(err.Error(), sentinel.Error()+": ")
-}

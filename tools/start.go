@@ -133,16 +133,20 @@ func startHandler(sup *procstate.Supervisor, policy Policy) server.ToolHandlerFu
 			return toolError("%v", err), nil
 		}
 		p, err := sup.Start(procstate.Spec{Name: args.Name, Argv: args.Argv, Command: args.Command, Cwd: args.Cwd, Env: args.Env})
+		var (
+			inUse    *procstate.NameInUseError
+			badCwd   *procstate.CwdError
+			notSpawn *procstate.SpawnError
+		)
 		switch {
-		case errors.Is(err, procstate.ErrNameInUse):
-			r := sup.Get(args.Name).Record()
-			return toolError("name %q is in use by a %s process (pid %d); stop it first with process_stop, or choose another name", args.Name, r.Status, r.Pid), nil
+		case errors.As(err, &inUse):
+			return toolError("name %q is in use by a %s process (pid %d); stop it first with process_stop, or choose another name", args.Name, inUse.Record.Status, inUse.Record.Pid), nil
 		case errors.Is(err, procstate.ErrLimit):
 			return toolError("%v; stop processes you no longer need (process_list status=running shows them)", err), nil
-		case errors.Is(err, procstate.ErrBadCwd):
-			return toolError(`"cwd" %q is not usable: %s`, args.Cwd, detail(err, procstate.ErrBadCwd)), nil
-		case errors.Is(err, procstate.ErrSpawn):
-			return toolError("cannot start %q: %s; it is listed with status failed", p.Name(), detail(err, procstate.ErrSpawn)), nil
+		case errors.As(err, &badCwd):
+			return toolError(`"cwd" %q is not usable: %s`, args.Cwd, badCwd.Detail()), nil
+		case errors.As(err, &notSpawn):
+			return toolError("cannot start %q: %v; it is listed with status failed", p.Name(), notSpawn.Err), nil
 		case errors.Is(err, procstate.ErrClosed):
 			return nil, err // the server is shutting down: nothing the model can fix
 		case err != nil:
