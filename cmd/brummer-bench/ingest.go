@@ -171,7 +171,7 @@ func (b *bench) scannerRate(ctx context.Context, window time.Duration) (rate, er
 		err = sleepCtx(ctx, window)
 	}
 	n1, t1 := lines.Load(), time.Now()
-	_ = killGroup(cmd.Process.Pid)
+	_ = killChild(cmd.Process.Pid)
 	serr := <-done // the pipe ends when the writer dies
 	_ = cmd.Wait()
 	if err != nil {

@@ -58,24 +58,6 @@ func TestParseStatusMem(t *testing.T) {
 	assert.Error(t, err, "VmHWM missing")
 }
 
-func TestParseStatCPU(t *testing.T) {
-	tests := []struct {
-		name string
-		stat string
-		want time.Duration
-	}{
-		{"plain", "42 (brummer-mcp) S 1 42 42 0 -1 4194560 100 0 0 0 150 30 0 0 20 0 7 0 100 0 0", 180 * clockTick},
-		{"name with spaces and parens", "42 (a) (b c) R 1 42 42 0 -1 0 0 0 0 0 7 3 0 0 20 0 1 0 1 0 0", 10 * clockTick},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseStatCPU([]byte(tt.stat))
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, got)
-		})
-	}
-}
-
 func TestParseLogLine(t *testing.T) {
 	tests := []struct {
 		name   string

@@ -85,7 +85,7 @@ func (b *bench) goBench(bench []string) (string, []benchResult, error) {
 	cmd.Env = append(os.Environ(), b.marker)
 	cmd.SysProcAttr = childAttr()
 	// go test runs the test binary as its child: end the whole group.
-	cmd.Cancel = func() error { return killGroup(cmd.Process.Pid) }
+	cmd.Cancel = func() error { return killChild(cmd.Process.Pid) }
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out

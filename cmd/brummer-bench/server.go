@@ -241,7 +241,7 @@ func (s *server) close(timeout time.Duration) error {
 	select {
 	case <-s.done:
 	case <-time.After(timeout):
-		_ = killGroup(s.pid)
+		_ = killChild(s.pid)
 		<-s.done
 		err = fmt.Errorf("server %d did not shut down in %s; killed", s.pid, timeout)
 	}
