@@ -1,4 +1,4 @@
-package procstate
+package logring
 
 import (
 	"bytes"
@@ -105,7 +105,7 @@ func runeCut(b []byte) int {
 // flood is read 128 KiB at a time, and a line without its newline yet
 // always finds room (a full maxReadBytes buffer holds a MaxLineBytes piece
 // that SplitLines cuts).
-func (r *Ring) ingest(stream Stream, rd io.Reader) error {
+func (r *Ring) Ingest(stream Stream, rd io.Reader) error {
 	buf := make([]byte, firstReadBytes)
 	var b batch
 	emit := func(line []byte, split bool) { r.addLocked(&b, line, split) }

@@ -1,4 +1,4 @@
-package procstate
+package logring
 
 import (
 	"errors"
@@ -44,13 +44,13 @@ type Line struct {
 	Text string
 }
 
-// LogStats are the counters of a ring, read without locking.
-type LogStats struct {
+// Stats are the counters of a ring, read without locking.
+type Stats struct {
 	// Lines and Bytes are what the ring retains now.
 	Lines uint64
 	Bytes uint64
-	// Dropped counts lines evicted to respect the ring's bounds.
-	Dropped uint64
+	// Evicted counts lines evicted to respect the ring's bounds.
+	Evicted uint64
 	// LastSeq is the sequence number of the newest line, 0 if none.
 	LastSeq uint64
 }
@@ -158,7 +158,7 @@ type Ring struct {
 	maxBytes uint64
 	chunkMax int // size of the largest chunk that is not one line's
 
-	// blocks holds block i in blocks[i%len]. Its length, fixed by NewRing, is
+	// blocks holds block i in blocks[i%len]. Its length, fixed by New, is
 	// a power of two covering every block that can hold retained lines, so a
 	// block is replaced only when all its lines are evicted. Slots are
 	// stored under mu and loaded by readers.
@@ -198,9 +198,9 @@ type Ring struct {
 	graceSlot            int    // guarded by mu: index in reading of grace's reads
 }
 
-// NewRing returns a ring that keeps at most maxLines lines and maxBytes bytes
+// New returns a ring that keeps at most maxLines lines and maxBytes bytes
 // of text (the newest line is always kept, whatever its size).
-func NewRing(maxLines, maxBytes int) *Ring {
+func New(maxLines, maxBytes int) *Ring {
 	if maxLines < 1 {
 		maxLines = 1
 	}
@@ -238,10 +238,10 @@ func (r *Ring) firstUpTo(last uint64) uint64 {
 
 // Stats returns the ring's counters. The values are loaded one by one
 // without a lock, so they are each exact but may straddle an append.
-func (r *Ring) Stats() LogStats {
+func (r *Ring) Stats() Stats {
 	last := r.last.Load()
 	first := r.firstUpTo(last)
-	return LogStats{Lines: last + 1 - first, Bytes: r.bytes.Load(), Dropped: first - 1, LastSeq: last}
+	return Stats{Lines: last + 1 - first, Bytes: r.bytes.Load(), Evicted: first - 1, LastSeq: last}
 }
 
 // Append adds lines read together from one stream at time ts. It copies
@@ -465,9 +465,9 @@ func (r *Ring) startRead() int {
 
 func (r *Ring) endRead(slot int) { r.reading[slot].Add(-1) }
 
-// close stops further appends; lines already stored stay readable. The
+// Close stops further appends; lines already stored stay readable. The
 // spare memory kept for reuse is released.
-func (r *Ring) close() {
+func (r *Ring) Close() {
 	r.mu.Lock()
 	r.closed = true
 	r.dropped, r.grace, r.free = spares{}, spares{}, spares{}
@@ -535,7 +535,7 @@ type Query struct {
 type Page struct {
 	// Lines are the matching lines, oldest first, copied out of the ring:
 	// they are the caller's.
-	Lines []*Line
+	Lines []Line
 	// NextSince is the cursor to pass as Since to continue after this page.
 	NextSince uint64
 	// Missed counts lines after the cursor that were evicted before they
@@ -609,13 +609,12 @@ func (r *Ring) Read(q Query) (Page, error) {
 			size += len(lines[i].Text)
 		}
 		text := make([]byte, 0, size)
-		p.Lines = make([]*Line, len(lines))
 		for i := range lines {
 			off := len(text)
 			text = append(text, lines[i].Text...)
 			lines[i].Text = unsafeString(text[off:len(text)]) // text is never written again
-			p.Lines[i] = &lines[i]
 		}
+		p.Lines = lines
 	}
 	return p, nil
 }

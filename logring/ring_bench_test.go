@@ -1,4 +1,4 @@
-package procstate
+package logring
 
 // BenchmarkIngestFlood measures what a child flooding its stdout with
 // 100-byte lines costs the ring, against a bare bufio.Scanner reading the
@@ -32,6 +32,13 @@ type floodReader struct {
 	off     int    // position in the stream, modulo floodLineBytes
 	left    int    // bytes still to yield
 }
+
+// The bounds of a server's rings by default (procstate's DefaultLogLines
+// and DefaultLogBytes).
+const (
+	testLines = 10000
+	testBytes = 8 << 20
+)
 
 func newFloodReader(lines int) *floodReader {
 	line := append(bytes.Repeat([]byte("flood log line "), floodLineBytes/15+1)[:floodLineBytes-1], '\n')
@@ -77,9 +84,9 @@ func BenchmarkIngestFlood(b *testing.B) {
 		})
 	})
 	b.Run("ring", func(b *testing.B) {
-		r := NewRing(DefaultLogLines, DefaultLogBytes)
+		r := New(testLines, testBytes)
 		report(b, func() {
-			if err := r.ingest(Stdout, newFloodReader(b.N)); err != nil {
+			if err := r.Ingest(Stdout, newFloodReader(b.N)); err != nil {
 				b.Fatal(err)
 			}
 		})
@@ -91,7 +98,7 @@ func BenchmarkIngestFlood(b *testing.B) {
 	// A reader follows the flood, as a client tailing the log would, a
 	// page of up to 100 lines at a time.
 	b.Run("ring+follower", func(b *testing.B) {
-		r := NewRing(DefaultLogLines, DefaultLogBytes)
+		r := New(testLines, testBytes)
 		done := make(chan struct{})
 		var pages atomic.Int64
 		var wg sync.WaitGroup
@@ -115,7 +122,7 @@ func BenchmarkIngestFlood(b *testing.B) {
 			}
 		})
 		report(b, func() {
-			if err := r.ingest(Stdout, newFloodReader(b.N)); err != nil {
+			if err := r.Ingest(Stdout, newFloodReader(b.N)); err != nil {
 				b.Fatal(err)
 			}
 		})
@@ -167,8 +174,8 @@ func BenchmarkIngestTrickle(b *testing.B) {
 	})
 	b.Run("ring", func(b *testing.B) {
 		b.SetBytes(1)
-		r := NewRing(DefaultLogLines, DefaultLogBytes)
-		if err := r.ingest(Stdout, newReader(b.N)); err != nil {
+		r := New(testLines, testBytes)
+		if err := r.Ingest(Stdout, newReader(b.N)); err != nil {
 			b.Fatal(err)
 		}
 		if want := uint64((b.N + lineBytes - 1) / lineBytes); r.Stats().LastSeq != want {

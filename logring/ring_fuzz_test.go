@@ -1,4 +1,4 @@
-package procstate
+package logring
 
 import (
 	"bytes"
@@ -24,7 +24,7 @@ func FuzzRingIngest(f *testing.F) {
 			want = append(want, textSplit{string(line), split})
 		})
 
-		r := NewRing(int(maxLines)+1, int(maxBytes)+1)
+		r := New(int(maxLines)+1, int(maxBytes)+1)
 		rd := &readerThen{chunkReader: chunkReader{data: data}, after: func() {
 			if _, err := r.Read(Query{Tail: 3}); err != nil {
 				t.Fatalf("read during ingest: %v", err)
@@ -34,7 +34,7 @@ func FuzzRingIngest(f *testing.F) {
 			// At most about 1,000 reads, so that long inputs stay quick.
 			rd.sizes = append(rd.sizes, max(int(s)*97+1, len(data)/1000))
 		}
-		if err := r.ingest(Stdout, rd); err != nil {
+		if err := r.Ingest(Stdout, rd); err != nil {
 			t.Fatal(err)
 		}
 
@@ -67,7 +67,7 @@ func FuzzRingIngest(f *testing.F) {
 			}
 		}
 		st := r.Stats()
-		if st.LastSeq != uint64(len(want)) || st.Lines != uint64(keep) || st.Bytes != uint64(size) || st.Dropped != uint64(len(want)-keep) {
+		if st.LastSeq != uint64(len(want)) || st.Lines != uint64(keep) || st.Bytes != uint64(size) || st.Evicted != uint64(len(want)-keep) {
 			t.Fatalf("stats %+v, want %d lines of %d bytes kept, last seq %d", st, keep, size, len(want))
 		}
 	})

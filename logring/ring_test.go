@@ -1,4 +1,4 @@
-package procstate
+package logring
 
 import (
 	"bytes"
@@ -35,7 +35,7 @@ func letters(n int) []string {
 	return out
 }
 
-func textsOf(lines []*Line) []string {
+func textsOf(lines []Line) []string {
 	out := []string{}
 	for _, ln := range lines {
 		out = append(out, ln.Text)
@@ -43,7 +43,7 @@ func textsOf(lines []*Line) []string {
 	return out
 }
 
-func seqsOf(lines []*Line) []uint64 {
+func seqsOf(lines []Line) []uint64 {
 	out := []uint64{}
 	for _, ln := range lines {
 		out = append(out, ln.Seq)
@@ -91,10 +91,10 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 
 // ingested runs ingest over rd into a fresh, roomy ring and returns every
 // line it stored.
-func ingested(t *testing.T, rd io.Reader) []*Line {
+func ingested(t *testing.T, rd io.Reader) []Line {
 	t.Helper()
-	r := NewRing(1<<20, 1<<30)
-	require.NoError(t, r.ingest(Stdout, rd))
+	r := New(1<<20, 1<<30)
+	require.NoError(t, r.Ingest(Stdout, rd))
 	page, err := r.Read(Query{HasSince: true})
 	require.NoError(t, err)
 	require.Zero(t, page.Missed)
@@ -106,7 +106,7 @@ type textSplit struct {
 	Split bool
 }
 
-func piecesOf(lines []*Line) []textSplit {
+func piecesOf(lines []Line) []textSplit {
 	out := []textSplit{}
 	for _, ln := range lines {
 		out = append(out, textSplit{ln.Text, ln.Split})
@@ -141,7 +141,7 @@ func describe(pieces []textSplit) []string {
 }
 
 // rejoin undoes the splitting: pieces flagged Split are glued to the next.
-func rejoin(lines []*Line) string {
+func rejoin(lines []Line) string {
 	var b strings.Builder
 	for _, ln := range lines {
 		b.WriteString(ln.Text)
@@ -170,8 +170,8 @@ func TestStreamString(t *testing.T) {
 }
 
 func TestRingEmpty(t *testing.T) {
-	r := NewRing(10, 100)
-	assert.Equal(t, LogStats{}, r.Stats())
+	r := New(10, 100)
+	assert.Equal(t, Stats{}, r.Stats())
 
 	page, err := r.Read(Query{Tail: 5})
 	require.NoError(t, err)
@@ -187,7 +187,7 @@ func TestRingEmpty(t *testing.T) {
 }
 
 func TestRingSeqStartsAtOne(t *testing.T) {
-	r := NewRing(10, 100)
+	r := New(10, 100)
 	ts := time.Unix(1700000000, 123)
 	r.Append(Stdout, ts, [][]byte{[]byte("one"), []byte("two")}, []bool{false, true})
 	r.Append(Stderr, ts.Add(time.Second), [][]byte{[]byte("three")}, nil)
@@ -195,15 +195,15 @@ func TestRingSeqStartsAtOne(t *testing.T) {
 	page, err := r.Read(Query{HasSince: true})
 	require.NoError(t, err)
 	require.Len(t, page.Lines, 3)
-	assert.Equal(t, &Line{Seq: 1, Time: ts.UnixNano(), Stream: Stdout, Text: "one"}, page.Lines[0])
-	assert.Equal(t, &Line{Seq: 2, Time: ts.UnixNano(), Stream: Stdout, Split: true, Text: "two"}, page.Lines[1])
-	assert.Equal(t, &Line{Seq: 3, Time: ts.Add(time.Second).UnixNano(), Stream: Stderr, Text: "three"}, page.Lines[2])
+	assert.Equal(t, Line{Seq: 1, Time: ts.UnixNano(), Stream: Stdout, Text: "one"}, page.Lines[0])
+	assert.Equal(t, Line{Seq: 2, Time: ts.UnixNano(), Stream: Stdout, Split: true, Text: "two"}, page.Lines[1])
+	assert.Equal(t, Line{Seq: 3, Time: ts.Add(time.Second).UnixNano(), Stream: Stderr, Text: "three"}, page.Lines[2])
 	assert.Equal(t, uint64(3), page.NextSince)
-	assert.Equal(t, LogStats{Lines: 3, Bytes: 11, LastSeq: 3}, r.Stats())
+	assert.Equal(t, Stats{Lines: 3, Bytes: 11, LastSeq: 3}, r.Stats())
 }
 
 func TestRingAppendCopiesText(t *testing.T) {
-	r := NewRing(10, 100)
+	r := New(10, 100)
 	buf := []byte("hello")
 	r.Append(Stdout, time.Now(), [][]byte{buf}, nil)
 	copy(buf, "XXXXX")
@@ -221,95 +221,95 @@ func TestRingEviction(t *testing.T) {
 		maxBytes  int
 		texts     []string
 		wantTexts []string
-		wantStats LogStats
+		wantStats Stats
 	}{
 		{
 			name:     "fits",
 			maxLines: 5, maxBytes: 100,
 			texts:     []string{"a", "b", "c"},
 			wantTexts: []string{"a", "b", "c"},
-			wantStats: LogStats{Lines: 3, Bytes: 3, LastSeq: 3},
+			wantStats: Stats{Lines: 3, Bytes: 3, LastSeq: 3},
 		},
 		{
 			name:     "by line count",
 			maxLines: 3, maxBytes: 100,
 			texts:     letters(8),
 			wantTexts: []string{"f", "g", "h"},
-			wantStats: LogStats{Lines: 3, Bytes: 3, Dropped: 5, LastSeq: 8},
+			wantStats: Stats{Lines: 3, Bytes: 3, Evicted: 5, LastSeq: 8},
 		},
 		{
 			name:     "one line",
 			maxLines: 1, maxBytes: 100,
 			texts:     letters(4),
 			wantTexts: []string{"d"},
-			wantStats: LogStats{Lines: 1, Bytes: 1, Dropped: 3, LastSeq: 4},
+			wantStats: Stats{Lines: 1, Bytes: 1, Evicted: 3, LastSeq: 4},
 		},
 		{
 			name:     "by byte count",
 			maxLines: 100, maxBytes: 10,
 			texts:     []string{"aaaa", "bbbb", "cccc", "dd"},
 			wantTexts: []string{"bbbb", "cccc", "dd"},
-			wantStats: LogStats{Lines: 3, Bytes: 10, Dropped: 1, LastSeq: 4},
+			wantStats: Stats{Lines: 3, Bytes: 10, Evicted: 1, LastSeq: 4},
 		},
 		{
 			name:     "exact byte fit",
 			maxLines: 100, maxBytes: 8,
 			texts:     []string{"aaaa", "bbbb"},
 			wantTexts: []string{"aaaa", "bbbb"},
-			wantStats: LogStats{Lines: 2, Bytes: 8, LastSeq: 2},
+			wantStats: Stats{Lines: 2, Bytes: 8, LastSeq: 2},
 		},
 		{
 			name:     "one byte over evicts several",
 			maxLines: 100, maxBytes: 8,
 			texts:     []string{"a", "b", "c", "d", "e", "f", "g", "h", "ii"},
 			wantTexts: []string{"c", "d", "e", "f", "g", "h", "ii"},
-			wantStats: LogStats{Lines: 7, Bytes: 8, Dropped: 2, LastSeq: 9},
+			wantStats: Stats{Lines: 7, Bytes: 8, Evicted: 2, LastSeq: 9},
 		},
 		{
 			name:     "newest kept though larger than maxBytes",
 			maxLines: 100, maxBytes: 4,
 			texts:     []string{"ab", "cd", "0123456789"},
 			wantTexts: []string{"0123456789"},
-			wantStats: LogStats{Lines: 1, Bytes: 10, Dropped: 2, LastSeq: 3},
+			wantStats: Stats{Lines: 1, Bytes: 10, Evicted: 2, LastSeq: 3},
 		},
 		{
 			name:     "oversized line evicted by the next",
 			maxLines: 100, maxBytes: 4,
 			texts:     []string{"0123456789", "ab"},
 			wantTexts: []string{"ab"},
-			wantStats: LogStats{Lines: 1, Bytes: 2, Dropped: 1, LastSeq: 2},
+			wantStats: Stats{Lines: 1, Bytes: 2, Evicted: 1, LastSeq: 2},
 		},
 		{
 			name:     "empty lines count as lines not bytes",
 			maxLines: 3, maxBytes: 1,
 			texts:     []string{"", "", "", "", "x"},
 			wantTexts: []string{"", "", "x"},
-			wantStats: LogStats{Lines: 3, Bytes: 1, Dropped: 2, LastSeq: 5},
+			wantStats: Stats{Lines: 3, Bytes: 1, Evicted: 2, LastSeq: 5},
 		},
 		{
 			name:     "both bounds",
 			maxLines: 3, maxBytes: 5,
 			texts:     []string{"a", "b", "c", "dddd"},
 			wantTexts: []string{"c", "dddd"},
-			wantStats: LogStats{Lines: 2, Bytes: 5, Dropped: 2, LastSeq: 4},
+			wantStats: Stats{Lines: 2, Bytes: 5, Evicted: 2, LastSeq: 4},
 		},
 		{
 			name:     "zero bounds clamp to one",
 			maxLines: 0, maxBytes: 0,
 			texts:     []string{"a", "bb", "ccc"},
 			wantTexts: []string{"ccc"},
-			wantStats: LogStats{Lines: 1, Bytes: 3, Dropped: 2, LastSeq: 3},
+			wantStats: Stats{Lines: 1, Bytes: 3, Evicted: 2, LastSeq: 3},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			batch := NewRing(tt.maxLines, tt.maxBytes)
+			batch := New(tt.maxLines, tt.maxBytes)
 			appendTexts(batch, Stdout, tt.texts...)
-			oneByOne := NewRing(tt.maxLines, tt.maxBytes)
+			oneByOne := New(tt.maxLines, tt.maxBytes)
 			for _, s := range tt.texts {
 				appendTexts(oneByOne, Stdout, s)
 			}
-			wantSeqs := seqRange(tt.wantStats.Dropped+1, tt.wantStats.LastSeq)
+			wantSeqs := seqRange(tt.wantStats.Evicted+1, tt.wantStats.LastSeq)
 
 			for _, r := range []*Ring{batch, oneByOne} {
 				assert.Equal(t, tt.wantStats, r.Stats())
@@ -317,7 +317,7 @@ func TestRingEviction(t *testing.T) {
 				require.NoError(t, err)
 				assert.Equal(t, tt.wantTexts, textsOf(page.Lines))
 				assert.Equal(t, wantSeqs, seqsOf(page.Lines))
-				assert.Equal(t, tt.wantStats.Dropped, page.Missed)
+				assert.Equal(t, tt.wantStats.Evicted, page.Missed)
 				assert.Equal(t, tt.wantStats.LastSeq, page.NextSince)
 			}
 		})
@@ -325,19 +325,19 @@ func TestRingEviction(t *testing.T) {
 }
 
 func TestRingClose(t *testing.T) {
-	r := NewRing(10, 100)
+	r := New(10, 100)
 	appendTexts(r, Stdout, "a", "b")
-	r.close()
+	r.Close()
 	appendTexts(r, Stdout, "c")
 
-	assert.Equal(t, LogStats{Lines: 2, Bytes: 2, LastSeq: 2}, r.Stats())
+	assert.Equal(t, Stats{Lines: 2, Bytes: 2, LastSeq: 2}, r.Stats())
 	page, err := r.Read(Query{Tail: 10})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"a", "b"}, textsOf(page.Lines))
 }
 
 func TestRingReadSince(t *testing.T) {
-	r := NewRing(100, 1000)
+	r := New(100, 1000)
 	appendTexts(r, Stdout, letters(10)...) // seqs 1..10
 
 	tests := []struct {
@@ -371,7 +371,7 @@ func TestRingReadSince(t *testing.T) {
 }
 
 func TestRingReadPaging(t *testing.T) {
-	r := NewRing(1000, 1<<20)
+	r := New(1000, 1<<20)
 	for i := range 97 {
 		appendTexts(r, Stream(1+i%2), fmt.Sprintf("line %d", i+1))
 	}
@@ -402,9 +402,9 @@ func TestRingReadPaging(t *testing.T) {
 }
 
 func TestRingReadMissed(t *testing.T) {
-	r := NewRing(5, 1000)
+	r := New(5, 1000)
 	appendTexts(r, Stdout, letters(12)...) // retains 8..12
-	require.Equal(t, LogStats{Lines: 5, Bytes: 5, Dropped: 7, LastSeq: 12}, r.Stats())
+	require.Equal(t, Stats{Lines: 5, Bytes: 5, Evicted: 7, LastSeq: 12}, r.Stats())
 
 	tests := []struct {
 		name          string
@@ -437,7 +437,7 @@ func TestRingReadMissed(t *testing.T) {
 }
 
 func TestRingReadMissedByBytes(t *testing.T) {
-	r := NewRing(100, 6)
+	r := New(100, 6)
 	appendTexts(r, Stdout, "aaa", "bbb", "ccc", "ddd") // retains 3..4
 
 	page, err := r.Read(Query{Since: 1, HasSince: true})
@@ -460,7 +460,7 @@ func TestRingReadCursorAhead(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := NewRing(10, 100)
+			r := New(10, 100)
 			appendTexts(r, Stdout, tt.texts...)
 			page, err := r.Read(Query{Since: tt.since, HasSince: true})
 			require.Error(t, err)
@@ -472,12 +472,12 @@ func TestRingReadCursorAhead(t *testing.T) {
 }
 
 func TestRingReadTail(t *testing.T) {
-	r := NewRing(8, 1000)
+	r := New(8, 1000)
 	// Seqs 1..12, odd seqs on stdout, even on stderr; 5..12 retained.
 	for i := 1; i <= 12; i++ {
 		appendTexts(r, Stream(2-i%2), fmt.Sprintf("%d", i))
 	}
-	require.Equal(t, uint64(4), r.Stats().Dropped)
+	require.Equal(t, uint64(4), r.Stats().Evicted)
 	stderrOnly := func(ln *Line) bool { return ln.Stream == Stderr }
 	stdoutOnly := func(ln *Line) bool { return ln.Stream == Stdout }
 	none := func(*Line) bool { return false }
@@ -516,7 +516,7 @@ func TestRingReadTail(t *testing.T) {
 }
 
 func TestRingReadMatch(t *testing.T) {
-	r := NewRing(100, 1000)
+	r := New(100, 1000)
 	appendTexts(r, Stdout, "o1", "o2")
 	appendTexts(r, Stderr, "e3")
 	appendTexts(r, Stdout, "o4")
@@ -551,7 +551,7 @@ func TestRingReadMatch(t *testing.T) {
 
 func TestRingWait(t *testing.T) {
 	t.Run("closes on append", func(t *testing.T) {
-		r := NewRing(10, 100)
+		r := New(10, 100)
 		appendTexts(r, Stdout, "a")
 		ch, done := r.Wait(1)
 		defer done()
@@ -561,7 +561,7 @@ func TestRingWait(t *testing.T) {
 		assert.True(t, isClosed(ch))
 	})
 	t.Run("closed when newer lines exist", func(t *testing.T) {
-		r := NewRing(10, 100)
+		r := New(10, 100)
 		appendTexts(r, Stdout, "a", "b")
 		ch, done := r.Wait(1)
 		defer done()
@@ -571,7 +571,7 @@ func TestRingWait(t *testing.T) {
 		assert.True(t, isClosed(ch0))
 	})
 	t.Run("empty ring", func(t *testing.T) {
-		r := NewRing(10, 100)
+		r := New(10, 100)
 		ch, done := r.Wait(0)
 		defer done()
 		require.False(t, isClosed(ch))
@@ -579,7 +579,7 @@ func TestRingWait(t *testing.T) {
 		assert.True(t, isClosed(ch))
 	})
 	t.Run("done releases the waiter", func(t *testing.T) {
-		r := NewRing(10, 100)
+		r := New(10, 100)
 		_, done1 := r.Wait(0)
 		_, done2 := r.Wait(0)
 		assert.Equal(t, int32(2), r.waiters.Load())
@@ -588,7 +588,7 @@ func TestRingWait(t *testing.T) {
 		assert.Zero(t, r.waiters.Load())
 	})
 	t.Run("wakes a blocked goroutine", func(t *testing.T) {
-		r := NewRing(10, 100)
+		r := New(10, 100)
 		appendTexts(r, Stdout, "a")
 		ch, done := r.Wait(1)
 		woke := make(chan uint64)
@@ -610,7 +610,7 @@ func TestRingConcurrentReaders(t *testing.T) {
 		perStream = 3000
 		maxLines  = 32
 	)
-	r := NewRing(maxLines, 1<<20)
+	r := New(maxLines, 1<<20)
 
 	streamInput := func(name string) []byte {
 		var b bytes.Buffer
@@ -622,10 +622,10 @@ func TestRingConcurrentReaders(t *testing.T) {
 	writersDone := make(chan struct{})
 	var writers sync.WaitGroup
 	writers.Go(func() {
-		assert.NoError(t, r.ingest(Stdout, &chunkReader{data: streamInput("stdout"), sizes: []int{1, 7, 100, 13}}))
+		assert.NoError(t, r.Ingest(Stdout, &chunkReader{data: streamInput("stdout"), sizes: []int{1, 7, 100, 13}}))
 	})
 	writers.Go(func() {
-		assert.NoError(t, r.ingest(Stderr, &chunkReader{data: streamInput("stderr"), sizes: []int{3, 64, 5}}))
+		assert.NoError(t, r.Ingest(Stderr, &chunkReader{data: streamInput("stderr"), sizes: []int{3, 64, 5}}))
 	})
 
 	type result struct {
@@ -705,7 +705,7 @@ func TestRingConcurrentReaders(t *testing.T) {
 	final := r.Stats()
 	require.Equal(t, uint64(2*perStream), final.LastSeq)
 	assert.Equal(t, uint64(maxLines), final.Lines)
-	assert.Equal(t, final.LastSeq-maxLines, final.Dropped)
+	assert.Equal(t, final.LastSeq-maxLines, final.Evicted)
 	for i, res := range results {
 		assert.Equal(t, final.LastSeq, res.cursor, "reader %d", i)
 		assert.Equal(t, final.LastSeq, res.seen+res.missed, "reader %d: seen %d + missed %d", i, res.seen, res.missed)
@@ -831,7 +831,7 @@ func TestRingIngestRuneAtCut(t *testing.T) {
 	}
 }
 
-func splitsOf(lines []*Line) []bool {
+func splitsOf(lines []Line) []bool {
 	out := []bool{}
 	for _, ln := range lines {
 		out = append(out, ln.Split)
@@ -881,7 +881,7 @@ func asciiOf(s string) string {
 }
 
 func TestRingIngestPipe(t *testing.T) {
-	r := NewRing(100, 1<<20)
+	r := New(100, 1<<20)
 	pr, pw := io.Pipe()
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -891,7 +891,7 @@ func TestRingIngestPipe(t *testing.T) {
 		}
 		assert.NoError(t, pw.Close())
 	})
-	require.NoError(t, r.ingest(Stderr, pr))
+	require.NoError(t, r.Ingest(Stderr, pr))
 	wg.Wait()
 
 	page, err := r.Read(Query{Tail: 10})
@@ -917,9 +917,9 @@ func TestRingIngestErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := NewRing(100, 1000)
+			r := New(100, 1000)
 			rd := io.MultiReader(strings.NewReader("a\nunfinished"), iotest.ErrReader(tt.err))
-			err := r.ingest(Stdout, rd)
+			err := r.Ingest(Stdout, rd)
 			assert.ErrorIs(t, err, tt.wantErr)
 			page, rerr := r.Read(Query{Tail: 10})
 			require.NoError(t, rerr)
@@ -937,11 +937,11 @@ func ingestInput(n int) []byte {
 func BenchmarkRingAppend(b *testing.B) {
 	const lines = 10000
 	input := ingestInput(lines)
-	r := NewRing(DefaultLogLines, DefaultLogBytes)
+	r := New(testLines, testBytes)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(input)))
 	for b.Loop() {
-		if err := r.ingest(Stdout, bytes.NewReader(input)); err != nil {
+		if err := r.Ingest(Stdout, bytes.NewReader(input)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -949,8 +949,8 @@ func BenchmarkRingAppend(b *testing.B) {
 }
 
 func BenchmarkRingRead(b *testing.B) {
-	r := NewRing(DefaultLogLines, DefaultLogBytes)
-	if err := r.ingest(Stdout, bytes.NewReader(ingestInput(DefaultLogLines))); err != nil {
+	r := New(testLines, testBytes)
+	if err := r.Ingest(Stdout, bytes.NewReader(ingestInput(testLines))); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
@@ -971,7 +971,7 @@ func TestRingGrowsUnderReaders(t *testing.T) {
 		total     = 15000
 		lineBytes = 1000
 	)
-	r := NewRing(20000, 1<<30)
+	r := New(20000, 1<<30)
 	assert.Len(t, *r.chunks.Load(), initialChunkSlots, "a new ring starts small")
 	var wg sync.WaitGroup
 	for reader := range 4 {
@@ -1013,7 +1013,7 @@ func TestRingGrowsUnderReaders(t *testing.T) {
 	// 15 MB of text: chunks of 4 KiB doubling to 128 KiB, then 57 of
 	// 256 KiB: 63 in a table of 64.
 	assert.Len(t, *r.chunks.Load(), 64)
-	assert.Equal(t, LogStats{Lines: total, Bytes: total * lineBytes, LastSeq: total}, r.Stats())
+	assert.Equal(t, Stats{Lines: total, Bytes: total * lineBytes, LastSeq: total}, r.Stats())
 }
 
 // seqText is the text of line seq in the reuse tests: it identifies the
@@ -1030,7 +1030,7 @@ func seqText(seq uint64) string {
 // checks that memory is reused only once no read can see it.
 func TestRingReuseUnderReaders(t *testing.T) {
 	const total = 40000
-	r := NewRing(300, 2000) // chunks of 4 KiB, reused every 75 lines or so
+	r := New(300, 2000) // chunks of 4 KiB, reused every 75 lines or so
 	done := make(chan struct{})
 	var readers sync.WaitGroup
 	for i := range 3 {
@@ -1114,7 +1114,7 @@ func chunkBufs(r *Ring) map[*byte]bool {
 // TestRingReuseWaitsForReads checks the grace period directly: chunks that
 // a read in progress may see are not reused before it ends, and are after.
 func TestRingReuseWaitsForReads(t *testing.T) {
-	r := NewRing(1000, firstChunkBytes)
+	r := New(1000, firstChunkBytes)
 	line := [][]byte{bytes.Repeat([]byte("x"), 100)}
 	fill := func(n int) {
 		for range n {
@@ -1145,7 +1145,7 @@ func TestRingFloodAllocatesNothing(t *testing.T) {
 		lines[i] = bytes.Repeat([]byte{byte('a' + i%26)}, 99)
 	}
 	for _, bounds := range []struct{ lines, bytes int }{{1000, 1 << 30}, {1 << 20, 64 << 10}} {
-		r := NewRing(bounds.lines, bounds.bytes)
+		r := New(bounds.lines, bounds.bytes)
 		ts := time.Now()
 		for range 100 {
 			r.Append(Stdout, ts, lines, nil)
@@ -1199,7 +1199,7 @@ func TestRingMemoryBound(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := NewRing(1<<20, maxBytes)
+			r := New(1<<20, maxBytes)
 			buf := make([]byte, MaxLineBytes)
 			maxText, maxBlocks := 0, 0
 			for i, appended := 0, 0; appended < 5*maxBytes; i++ {

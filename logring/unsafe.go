@@ -1,4 +1,4 @@
-package procstate
+package logring
 
 import "unsafe"
 

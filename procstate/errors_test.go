@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/brummer-mcp/brummer-mcp/logring"
 )
 
 // TestTypedErrors: each error an agent can act on carries its detail as
@@ -59,10 +61,10 @@ func TestTypedErrors(t *testing.T) {
 		assert.Equal(t, e.Err.Error(), p.Record().Error)
 	})
 	t.Run("cursor ahead", func(t *testing.T) {
-		_, err := live.Log().Read(Query{Since: 5, HasSince: true})
-		var e *CursorAheadError
+		_, err := live.Log().Read(logring.Query{Since: 5, HasSince: true})
+		var e *logring.CursorAheadError
 		require.ErrorAs(t, err, &e)
-		assert.True(t, errors.Is(err, ErrCursorAhead))
-		assert.Equal(t, CursorAheadError{Since: 5, Newest: 0}, *e)
+		assert.True(t, errors.Is(err, logring.ErrCursorAhead))
+		assert.Equal(t, logring.CursorAheadError{Since: 5, Newest: 0}, *e)
 	})
 }

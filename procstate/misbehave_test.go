@@ -28,6 +28,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 	"golang.org/x/sys/unix"
+
+	"github.com/brummer-mcp/brummer-mcp/logring"
 )
 
 // TestGrandchildHoldsOutput: the child prints lines and exits, but a
@@ -114,7 +116,7 @@ func waitPidExit(t *testing.T, ctx context.Context, pid int) {
 }
 
 // TestHugeLine: the child prints 1 GB without a newline. The ring keeps it
-// as MaxLineBytes pieces flagged Split, retains no more than LogBytes of
+// as logring.MaxLineBytes pieces flagged Split, retains no more than LogBytes of
 // them, and the heap stays bounded by the ring's limit, not the output.
 //
 // With the race detector, which instruments the UTF-8 check of every byte,
@@ -143,13 +145,13 @@ func TestHugeLine(t *testing.T) {
 
 	rec := recs[len(recs)-1]
 	require.Equal(t, 0, rec.ExitCode, "record %+v", *rec)
-	pieces := (total + MaxLineBytes - 1) / MaxLineBytes
-	last := total - (pieces-1)*MaxLineBytes
+	pieces := (total + logring.MaxLineBytes - 1) / logring.MaxLineBytes
+	last := total - (pieces-1)*logring.MaxLineBytes
 	st := p.Log().Stats()
-	assert.Equal(t, uint64(pieces), st.LastSeq, "the output in MaxLineBytes pieces")
+	assert.Equal(t, uint64(pieces), st.LastSeq, "the output in logring.MaxLineBytes pieces")
 	assert.LessOrEqual(t, st.Bytes, logBytes)
-	assert.Greater(t, st.Bytes, logBytes-MaxLineBytes, "the ring is full")
-	assert.Equal(t, st.LastSeq-st.Lines, st.Dropped)
+	assert.Greater(t, st.Bytes, logBytes-logring.MaxLineBytes, "the ring is full")
+	assert.Equal(t, st.LastSeq-st.Lines, st.Evicted)
 
 	got := allLines(t, p)
 	require.NotEmpty(t, got)
@@ -157,8 +159,8 @@ func TestHugeLine(t *testing.T) {
 	retained := uint64(0)
 	for i, ln := range got[:len(got)-1] {
 		require.True(t, ln.Split, "piece %d (seq %d) is flagged Split", i, ln.Seq)
-		require.Len(t, ln.Text, MaxLineBytes, "piece %d (seq %d)", i, ln.Seq)
-		require.Equal(t, MaxLineBytes, strings.Count(ln.Text, "x"), "piece %d (seq %d)", i, ln.Seq)
+		require.Len(t, ln.Text, logring.MaxLineBytes, "piece %d (seq %d)", i, ln.Seq)
+		require.Equal(t, logring.MaxLineBytes, strings.Count(ln.Text, "x"), "piece %d (seq %d)", i, ln.Seq)
 		retained += uint64(len(ln.Text))
 	}
 	tail := got[len(got)-1]
@@ -261,7 +263,7 @@ func TestHostileBytes(t *testing.T) {
 			assert.Equal(t, tc.want, texts(got))
 			for _, ln := range got {
 				assert.True(t, utf8.ValidString(ln.Text), "line %d %q", ln.Seq, ln.Text)
-				assert.Equal(t, Stdout, ln.Stream)
+				assert.Equal(t, logring.Stdout, ln.Stream)
 				assert.False(t, ln.Split)
 			}
 		})

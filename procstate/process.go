@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/brummer-mcp/brummer-mcp/logring"
 )
 
 // Process is one supervised process: its current Record, published
@@ -16,7 +18,7 @@ import (
 type Process struct {
 	name string
 	rec  atomic.Pointer[Record]
-	log  *Ring
+	log  *logring.Ring
 	sup  *Supervisor
 
 	// mu serialises writers of rec and guards the fields below. Readers of
@@ -40,7 +42,7 @@ func (p *Process) Name() string { return p.name }
 func (p *Process) Record() *Record { return p.rec.Load() }
 
 // Log returns the process's output ring.
-func (p *Process) Log() *Ring { return p.log }
+func (p *Process) Log() *logring.Ring { return p.log }
 
 // Done returns a channel closed once the process has exited (or failed to
 // start), its exit has been published and its output has been drained.

@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/brummer-mcp/brummer-mcp/internal/pgroup"
+	"github.com/brummer-mcp/brummer-mcp/logring"
 )
 
 // Config sets the supervisor's limits. The zero value of each field means
@@ -251,7 +252,7 @@ func (s *Supervisor) register(spec Spec) (p, replaced *Process, err error) {
 	}
 	p = &Process{
 		name:   name,
-		log:    NewRing(s.cfg.LogLines, s.cfg.LogBytes),
+		log:    logring.New(s.cfg.LogLines, s.cfg.LogBytes),
 		sup:    s,
 		exited: make(chan struct{}),
 		done:   make(chan struct{}),
@@ -478,7 +479,7 @@ func (s *Supervisor) spawn(p *Process, argv []string, cmdLine, cwd string, env [
 	readersDone := make(chan struct{})
 	var readers atomic.Int32
 	readers.Store(2)
-	for i, stream := range [2]Stream{Stdout, Stderr} {
+	for i, stream := range [2]logring.Stream{logring.Stdout, logring.Stderr} {
 		s.wg.Go(func() {
 			defer func() {
 				if readers.Add(-1) == 0 {
@@ -486,7 +487,7 @@ func (s *Supervisor) spawn(p *Process, argv []string, cmdLine, cwd string, env [
 				}
 			}()
 			defer pipes[i].Close()
-			if err := p.log.ingest(stream, pipes[i]); err != nil {
+			if err := p.log.Ingest(stream, pipes[i]); err != nil {
 				s.log.Debug().Err(err).Str("process", p.name).Stringer("stream", stream).Msg("read output")
 			}
 		})

@@ -16,6 +16,8 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/brummer-mcp/brummer-mcp/logring"
 )
 
 // testTimeout bounds every wait of these tests; nothing should come near it.
@@ -87,12 +89,12 @@ func isDone(p *Process) bool {
 
 // waitForLine waits until p's output has a line with text and returns the
 // lines up to and including it, oldest first.
-func waitForLine(t *testing.T, ctx context.Context, p *Process, text string) []*Line {
+func waitForLine(t *testing.T, ctx context.Context, p *Process, text string) []logring.Line {
 	t.Helper()
-	var seen []*Line
+	var seen []logring.Line
 	var since uint64
 	for ended := false; ; {
-		page, err := p.Log().Read(Query{HasSince: true, Since: since})
+		page, err := p.Log().Read(logring.Query{HasSince: true, Since: since})
 		require.NoError(t, err)
 		for _, ln := range page.Lines {
 			seen = append(seen, ln)
@@ -118,14 +120,14 @@ func waitForLine(t *testing.T, ctx context.Context, p *Process, text string) []*
 }
 
 // allLines returns every line retained in p's ring.
-func allLines(t *testing.T, p *Process) []*Line {
+func allLines(t *testing.T, p *Process) []logring.Line {
 	t.Helper()
-	page, err := p.Log().Read(Query{HasSince: true})
+	page, err := p.Log().Read(logring.Query{HasSince: true})
 	require.NoError(t, err)
 	return page.Lines
 }
 
-func texts(lines []*Line) []string {
+func texts(lines []logring.Line) []string {
 	out := make([]string, len(lines))
 	for i, ln := range lines {
 		out[i] = ln.Text
@@ -134,11 +136,11 @@ func texts(lines []*Line) []string {
 }
 
 // stdoutPids parses the pids a helper printed before its "ready" line.
-func stdoutPids(t *testing.T, lines []*Line) []int {
+func stdoutPids(t *testing.T, lines []logring.Line) []int {
 	t.Helper()
 	var pids []int
 	for _, ln := range lines {
-		if ln.Stream != Stdout || ln.Text == "ready" {
+		if ln.Stream != logring.Stdout || ln.Text == "ready" {
 			continue
 		}
 		pid, err := strconv.Atoi(ln.Text)
@@ -318,7 +320,7 @@ func TestOutputStreams(t *testing.T) {
 	var out, errs []string
 	for _, ln := range allLines(t, p) {
 		text := ln.Stream.String() + ": " + ln.Text
-		if ln.Stream == Stdout {
+		if ln.Stream == logring.Stdout {
 			out = append(out, text)
 		} else {
 			errs = append(errs, text)
@@ -473,7 +475,7 @@ func TestNothingLost(t *testing.T) {
 		require.Len(t, got, lines, "run %d", run)
 		assert.Equal(t, wantSeqs, seqs, "run %d", run)
 		assert.Equal(t, want, texts(got), "run %d", run)
-		assert.Equal(t, LogStats{Lines: lines, Bytes: wantBytes, LastSeq: lines}, p.Log().Stats(), "run %d", run)
+		assert.Equal(t, logring.Stats{Lines: lines, Bytes: wantBytes, LastSeq: lines}, p.Log().Stats(), "run %d", run)
 	}
 }
 
@@ -773,7 +775,7 @@ func TestConcurrentReaders(t *testing.T) {
 
 	assert.Zero(t, violations.Load(), "first violation: %v", firstViolation.Load())
 	assert.Positive(t, reads.Load())
-	assert.Positive(t, flood.Log().Stats().Dropped, "the flood overran the ring while readers read")
+	assert.Positive(t, flood.Log().Stats().Evicted, "the flood overran the ring while readers read")
 	t.Logf("%d reader passes, %d flood lines", reads.Load(), flood.Log().Stats().LastSeq)
 }
 
@@ -825,7 +827,7 @@ func checkLog(p *Process, report func(string, ...any)) {
 	if st.Lines > st.LastSeq {
 		report("%s: stats %+v", p.Name(), st)
 	}
-	page, err := p.Log().Read(Query{Tail: 20})
+	page, err := p.Log().Read(logring.Query{Tail: 20})
 	if err != nil {
 		report("%s: tail read: %v", p.Name(), err)
 	}
@@ -840,7 +842,7 @@ func checkLog(p *Process, report func(string, ...any)) {
 		report("%s: tail 20 returned %d lines", p.Name(), len(page.Lines))
 	}
 	since := st.LastSeq - min(st.LastSeq, 50)
-	page, err = p.Log().Read(Query{HasSince: true, Since: since, Limit: 10})
+	page, err = p.Log().Read(logring.Query{HasSince: true, Since: since, Limit: 10})
 	if err != nil {
 		report("%s: read since %d: %v", p.Name(), since, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/brummer-mcp/brummer-mcp/logring"
 	"github.com/brummer-mcp/brummer-mcp/procstate"
 )
 
@@ -81,8 +82,8 @@ func regexpReason(err error) string {
 }
 
 // query turns the arguments into a ring query.
-func (a *logsArgs) query() procstate.Query {
-	q := procstate.Query{Tail: defaultTail, Limit: defaultLimit}
+func (a *logsArgs) query() logring.Query {
+	q := logring.Query{Tail: defaultTail, Limit: defaultLimit}
 	if a.Since != nil {
 		q.Since, q.HasSince = *a.Since, true
 	}
@@ -92,22 +93,22 @@ func (a *logsArgs) query() procstate.Query {
 	if a.Limit != nil {
 		q.Limit = *a.Limit
 	}
-	var stream procstate.Stream
+	var stream logring.Stream
 	switch a.Stream {
 	case "stdout":
-		stream = procstate.Stdout
+		stream = logring.Stdout
 	case "stderr":
-		stream = procstate.Stderr
+		stream = logring.Stderr
 	}
 	re := a.re
 	text := a.text
 	switch {
 	case stream != 0 && re != nil:
-		q.Match = func(l *procstate.Line) bool { return l.Stream == stream && re.MatchString(text(l.Text)) }
+		q.Match = func(l *logring.Line) bool { return l.Stream == stream && re.MatchString(text(l.Text)) }
 	case stream != 0:
-		q.Match = func(l *procstate.Line) bool { return l.Stream == stream }
+		q.Match = func(l *logring.Line) bool { return l.Stream == stream }
 	case re != nil:
-		q.Match = func(l *procstate.Line) bool { return re.MatchString(text(l.Text)) }
+		q.Match = func(l *logring.Line) bool { return re.MatchString(text(l.Text)) }
 	}
 	return q
 }
@@ -196,7 +197,7 @@ func logsHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 		}
 		status := p.Record().Status
 		page, err := p.Log().Read(args.query())
-		var ahead *procstate.CursorAheadError
+		var ahead *logring.CursorAheadError
 		if errors.As(err, &ahead) {
 			return toolError(`"since" %d is past the newest line of %q (%d); the process may have been restarted: pass since=%d, or omit since to read the tail`,
 				ahead.Since, args.Name, ahead.Newest, ahead.Newest), nil
@@ -224,7 +225,7 @@ func logsHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 			if res.Seqs != nil {
 				res.Seqs[i] = l.Seq
 			}
-			if l.Stream == procstate.Stderr {
+			if l.Stream == logring.Stderr {
 				res.Stderr = append(res.Stderr, i)
 			}
 			if l.Split {

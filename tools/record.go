@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/brummer-mcp/brummer-mcp/logring"
 	"github.com/brummer-mcp/brummer-mcp/procstate"
 )
 
@@ -82,7 +83,7 @@ func infoOf(p *procstate.Process, now time.Time, dir string) processInfo {
 }
 
 // infoFrom builds the tool view of a record and log counters.
-func infoFrom(r *procstate.Record, st procstate.LogStats, now time.Time, dir string) processInfo {
+func infoFrom(r *procstate.Record, st logring.Stats, now time.Time, dir string) processInfo {
 	info := processInfo{
 		Name:     r.Name,
 		Status:   string(r.Status),
@@ -94,7 +95,7 @@ func infoFrom(r *procstate.Record, st procstate.LogStats, now time.Time, dir str
 		UptimeMs: r.Uptime(now).Milliseconds(),
 		Restarts: r.Restarts,
 		LastSeq:  st.LastSeq,
-		Evicted:  st.Dropped,
+		Evicted:  st.Evicted,
 	}
 	if r.Cwd != dir {
 		info.Cwd = r.Cwd
