@@ -64,12 +64,3 @@ func exitOf(cmd *exec.Cmd, err error, g *group) (code int, sig string, errText s
 	}
 	return ps.ExitCode(), "", errText
 }
-
-// signalNames are the stops Windows can do: TERM and INT both send
-// CTRL_BREAK_EVENT (CTRL_C_EVENT cannot be aimed at one process group),
-// KILL terminates the job.
-var signalNames = []string{"TERM", "INT", "KILL"}
-
-var stopSignals = map[string]syscall.Signal{
-	"TERM": syscall.SIGTERM, "INT": syscall.SIGINT, "KILL": syscall.SIGKILL,
-}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -224,7 +223,7 @@ func (s *Supervisor) Start(spec Spec) (*Process, error) {
 		return nil, err
 	}
 	if replaced != nil {
-		replaced.killLeftovers(true)
+		s.killLeftovers(replaced, true)
 	}
 	return p, s.spawn(p, argv, cmdLine, cwd, env)
 }
@@ -251,11 +250,11 @@ func (s *Supervisor) register(spec Spec) (p, replaced *Process, err error) {
 		return nil, nil, fmt.Errorf("%w: %d live processes (limit %d)", ErrLimit, s.live, s.cfg.MaxProcs)
 	}
 	p = &Process{
-		name:   name,
-		log:    logring.New(s.cfg.LogLines, s.cfg.LogBytes),
-		sup:    s,
-		exited: make(chan struct{}),
-		done:   make(chan struct{}),
+		name:     name,
+		log:      logring.New(s.cfg.LogLines, s.cfg.LogBytes),
+		versions: &s.version,
+		exited:   make(chan struct{}),
+		done:     make(chan struct{}),
 	}
 	p.rec.Store(&Record{
 		Name:      name,
@@ -322,7 +321,7 @@ func (s *Supervisor) pruneLocked() {
 	drop := map[*Process]bool{}
 	for _, p := range ended[:len(ended)-s.cfg.MaxExited] {
 		drop[p] = true
-		p.killLeftovers(false) // under s.mu: do not wait
+		s.killLeftovers(p, false) // under s.mu: do not wait
 	}
 	s.storeIndexLocked(ix, nil, drop)
 }
@@ -355,7 +354,7 @@ func (s *Supervisor) recheckDeferred() {
 	s.deferMu.Unlock()
 	for _, p := range ps {
 		if !p.grp.alive() {
-			p.groupDone()
+			s.groupDone(p)
 		}
 	}
 }
@@ -413,112 +412,6 @@ func mergeEnv(base []string, over map[string]string) []string {
 	return env
 }
 
-// spawn starts p's child: its own process group (a job object on
-// Windows), stdin from the null device, stdout and stderr into pipes read
-// into the ring. A non-empty cmdLine is the child's command line verbatim
-// (see shellCommand).
-func (s *Supervisor) spawn(p *Process, argv []string, cmdLine, cwd string, env []string) error {
-	path, err := lookPath(argv[0], env, cwd)
-	if err != nil {
-		return s.fail(p, cwd, err)
-	}
-	var pipes, writers [2]*os.File
-	for i := range pipes {
-		r, w, err := os.Pipe()
-		if err != nil {
-			closeAll(pipes[:i], writers[:i])
-			return s.fail(p, cwd, fmt.Errorf("pipe: %w", err))
-		}
-		pipes[i], writers[i] = r, w
-	}
-	cmd := &exec.Cmd{
-		Path:        path,
-		Args:        argv,
-		Dir:         cwd,
-		Env:         env,
-		Stdout:      writers[0],
-		Stderr:      writers[1],
-		SysProcAttr: sysProcAttr(cmdLine, s.cfg.Nice),
-	}
-
-	var grp *group
-	p.mu.Lock()
-	err = s.reap.spawn(p, func() (int, error) {
-		if err := cmd.Start(); err != nil {
-			return 0, err
-		}
-		g, err := startGroup(cmd, s.reap.subreaper())
-		if err != nil {
-			return 0, err // the child has been killed and reaped
-		}
-		grp = g
-		if err := g.setNice(s.cfg.Nice); err != nil {
-			s.log.Warn().Err(err).Str("process", p.name).Int("nice", s.cfg.Nice).Msg("lower the child's priority")
-		}
-		return cmd.Process.Pid, nil
-	})
-	closeAll(writers[:])
-	if err != nil {
-		p.mu.Unlock()
-		closeAll(pipes[:])
-		return s.fail(p, cwd, err)
-	}
-	p.cmd = cmd
-	p.pgid = cmd.Process.Pid
-	p.grp = grp
-	if s.cfg.Groups != nil {
-		s.cfg.Groups.Add(grp.ref())
-	}
-	p.updateLocked(func(r *Record) {
-		r.Status = StatusRunning
-		r.Pid = cmd.Process.Pid
-		r.Cwd = cwd
-	})
-	p.mu.Unlock()
-
-	readersDone := make(chan struct{})
-	var readers atomic.Int32
-	readers.Store(2)
-	for i, stream := range [2]logring.Stream{logring.Stdout, logring.Stderr} {
-		s.wg.Go(func() {
-			defer func() {
-				if readers.Add(-1) == 0 {
-					close(readersDone)
-				}
-			}()
-			defer pipes[i].Close()
-			if err := p.log.Ingest(stream, pipes[i]); err != nil {
-				s.log.Debug().Err(err).Str("process", p.name).Stringer("stream", stream).Msg("read output")
-			}
-		})
-	}
-	s.wg.Go(func() { p.wait(cmd, pipes, readersDone, s.cfg.WaitDelay) })
-	s.log.Debug().Str("process", p.name).Int("pid", cmd.Process.Pid).Msg("started")
-	return nil
-}
-
-// fail records a spawn failure: the process stays listed with status failed.
-func (s *Supervisor) fail(p *Process, cwd string, cause error) error {
-	p.update(func(r *Record) {
-		r.Status = StatusFailed
-		r.Cwd = cwd
-		r.EndedAt = time.Now()
-		r.Error = cause.Error()
-	})
-	close(p.exited)
-	close(p.done)
-	s.exited(p)
-	return &SpawnError{Err: cause}
-}
-
-func closeAll(groups ...[]*os.File) {
-	for _, fs := range groups {
-		for _, f := range fs {
-			f.Close()
-		}
-	}
-}
-
 // StopResult is the outcome of a stop.
 type StopResult struct {
 	// Process is the process that was stopped.
@@ -540,7 +433,7 @@ func (s *Supervisor) Stop(ctx context.Context, name string, sig syscall.Signal, 
 	if p == nil {
 		return StopResult{}, fmt.Errorf("%w: %q", ErrUnknown, name)
 	}
-	return p.stop(ctx, sig, grace)
+	return s.stop(ctx, p, sig, grace)
 }
 
 // Close stops every process (SIGTERM, then SIGKILL after StopGrace) and
@@ -559,7 +452,7 @@ func (s *Supervisor) Close(ctx context.Context) error {
 			// A stop already in progress (with its own, maybe longer, grace
 			// period) is joined, but Close's grace period still applies.
 			gctx, cancel := context.WithTimeout(ctx, s.cfg.StopGrace+100*time.Millisecond)
-			_, err := p.stop(gctx, syscall.SIGTERM, s.cfg.StopGrace)
+			_, err := s.stop(gctx, p, syscall.SIGTERM, s.cfg.StopGrace)
 			cancel()
 			if err != nil && ctx.Err() == nil {
 				p.mu.Lock()
@@ -571,7 +464,7 @@ func (s *Supervisor) Close(ctx context.Context) error {
 				case <-ctx.Done():
 				}
 			}
-			p.killLeftovers(true)
+			s.killLeftovers(p, true)
 		})
 	}
 	stops.Wait()
