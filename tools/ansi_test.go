@@ -9,6 +9,7 @@ import (
 )
 
 func TestStripANSI(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, in, want string
 	}{

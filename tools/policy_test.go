@@ -11,6 +11,7 @@ import (
 )
 
 func TestAllowPolicy(t *testing.T) {
+	t.Parallel()
 	h := newHarnessPolicy(t, procstate.Config{}, Policy{Allow: []string{"sleep", "seq", "/bin/ech*"}})
 	tests := []struct {
 		name    string
@@ -52,6 +53,7 @@ func TestAllowPolicy(t *testing.T) {
 }
 
 func TestReadOnlyPolicy(t *testing.T) {
+	t.Parallel()
 	h := newHarnessPolicy(t, procstate.Config{}, Policy{ReadOnly: true})
 	list, err := h.client.ListTools(t.Context(), listToolsRequest())
 	require.NoError(t, err)
@@ -65,6 +67,7 @@ func TestReadOnlyPolicy(t *testing.T) {
 }
 
 func TestPolicyValidate(t *testing.T) {
+	t.Parallel()
 	assert.NoError(t, Policy{Allow: []string{"npm", "go*", "/usr/bin/*"}}.Validate())
 	assert.ErrorContains(t, Policy{Allow: []string{"[x"}}.Validate(), `--allow pattern "[x"`)
 	assert.ErrorContains(t, Policy{Allow: []string{""}}.Validate(), "empty")

@@ -11,6 +11,7 @@ import (
 )
 
 func TestCommandLine(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		rec  procstate.Record
@@ -34,6 +35,7 @@ func TestCommandLine(t *testing.T) {
 }
 
 func TestTruncate(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   string
 		n    int
@@ -54,6 +56,7 @@ func TestTruncate(t *testing.T) {
 }
 
 func TestDurationText(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		ms   int64
 		want string
@@ -74,6 +77,7 @@ func TestDurationText(t *testing.T) {
 }
 
 func TestAppendTime(t *testing.T) {
+	t.Parallel()
 	at := time.Date(2026, 11, 29, 5, 19, 47, 123456789, time.FixedZone("x", 3600))
 	assert.Equal(t, "2026-11-29T04:19:47.123Z", string(appendTime(nil, at.UnixNano())), "UTC, milliseconds truncated")
 	assert.Equal(t, at.UTC().Format("2006-01-02T15:04:05.000Z07:00"), formatTime(at))

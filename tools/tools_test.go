@@ -13,15 +13,20 @@ import (
 	"github.com/brummer-mcp/brummer-mcp/procstate"
 )
 
+// TestToolDefinitions checks the rules every tool definition follows. The
+// texts themselves are pinned by the golden files (golden_test.go).
 func TestToolDefinitions(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, procstate.Config{})
 	list, err := h.client.ListTools(t.Context(), listToolsRequest())
 	require.NoError(t, err)
 	var names []string
 	for _, tool := range list.Tools {
 		names = append(names, tool.Name)
+		assert.Regexp(t, `^[a-z][a-z_]{0,63}$`, tool.Name, "tool names are short snake_case")
 		assert.NotEmpty(t, tool.Title, tool.Name)
-		assert.Greater(t, len(tool.Description), 100, tool.Name)
+		assert.NotEmpty(t, tool.Description, tool.Name)
+		assert.Equal(t, "object", tool.InputSchema.Type, tool.Name)
 		a := tool.Annotations
 		if assert.NotNil(t, a.ReadOnlyHint, tool.Name) && assert.NotNil(t, a.DestructiveHint, tool.Name) &&
 			assert.NotNil(t, a.IdempotentHint, tool.Name) && assert.NotNil(t, a.OpenWorldHint, tool.Name) {
@@ -37,6 +42,7 @@ func TestToolDefinitions(t *testing.T) {
 // the argument and the rule, and leaves the server and the other processes
 // as they were.
 func TestBadInputs(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, procstate.Config{})
 	ok[processInfo](h, "process_start", `{"name":"keeper","argv":["sleep","60"]}`)
 	ok[processInfo](h, "process_start", `{"name":"done","command":"echo hi"}`)
@@ -122,6 +128,7 @@ func TestBadInputs(t *testing.T) {
 }
 
 func TestStartListLogsStop(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, procstate.Config{})
 	info, txt := ok[processInfo](h, "process_start", `{"name":"web","command":"for i in $(seq 1 5); do echo line $i; done; echo warn >&2; exec sleep 60"}`)
 	assert.Equal(t, "web", info.Name)
@@ -183,6 +190,7 @@ func TestStartListLogsStop(t *testing.T) {
 }
 
 func TestLogsPaging(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, procstate.Config{})
 	ok[processInfo](h, "process_start", `{"name":"gen","command":"seq 1 300; echo err1 >&2; echo err2 >&2"}`)
 	h.waitDone("gen")
@@ -233,6 +241,7 @@ func TestLogsPaging(t *testing.T) {
 }
 
 func TestLogsMissed(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, procstate.Config{LogLines: 50})
 	ok[processInfo](h, "process_start", `{"name":"gen","argv":["seq","1","120"]}`)
 	h.waitDone("gen")
@@ -246,6 +255,7 @@ func TestLogsMissed(t *testing.T) {
 }
 
 func TestStartRules(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, procstate.Config{MaxProcs: 2})
 	info, _ := ok[processInfo](h, "process_start", `{"argv":["sleep","60"]}`)
 	assert.Equal(t, "sleep", info.Name)
@@ -279,6 +289,7 @@ func TestStartRules(t *testing.T) {
 }
 
 func TestStopEscalates(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, procstate.Config{})
 	// The shell and its children ignore SIGTERM (an ignored signal is
 	// inherited across exec), so only SIGKILL ends them.
@@ -300,6 +311,7 @@ func texts(lines []string) []string {
 }
 
 func TestLogsANSI(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, procstate.Config{})
 	ok[processInfo](h, "process_start", `{"name":"tty","command":"printf '\\033[31merror\\033[0m: boom\\nplain\\n'"}`)
 	h.waitDone("tty")
@@ -325,6 +337,7 @@ func TestLogsANSI(t *testing.T) {
 }
 
 func TestListPaging(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, procstate.Config{})
 	for _, name := range []string{"p3", "p1", "p5", "p2", "p4"} {
 		ok[processInfo](h, "process_start", `{"name":"`+name+`","argv":["sleep","60"]}`)
@@ -361,6 +374,7 @@ func TestListPaging(t *testing.T) {
 // TestLogsColumns: line i has seq first_seq+i unless seqs lists them (gaps
 // from a filter); stderr lists the indexes of stderr lines.
 func TestLogsColumns(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, procstate.Config{})
 	ok[processInfo](h, "process_start", `{"name":"gen","argv":["seq","1","20"]}`)
 	ok[processInfo](h, "process_start", `{"name":"err","command":"echo a >&2; echo b >&2"}`)
