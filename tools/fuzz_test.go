@@ -1,16 +1,25 @@
 package tools
 
 import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"regexp"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/brummer-mcp/brummer-mcp/procstate"
 )
 
 // FuzzArgs feeds arbitrary bytes, as a client could send them, through the
-// argument decoding and validation of every tool. Nothing may panic, and
-// every rejection must be a readable message.
+// argument decoding and validation of every tool. Nothing may panic; every
+// rejection is a readable message that names what was wrong; every
+// accepted argument set obeys the tool's bounds and survives a round trip
+// through JSON unchanged.
 func FuzzArgs(f *testing.F) {
 	for _, seed := range []string{
 		`{}`, `null`, `[]`, `"x"`, `{"command":"npm run dev"}`, `{"argv":["ls","-l"],"name":"ls"}`,
@@ -18,41 +27,107 @@ func FuzzArgs(f *testing.F) {
 		`{"name":"web","since":5,"limit":10,"grep":"(?i)err"}`, `{"name":"web","tail":-1}`,
 		`{"name":"web","grep":"("}`, `{"name":"web","signal":"KILL","timeout_ms":0}`,
 		`{"name":"web","timeout_ms":1e99}`, `{"status":"running"}`, `{"a":1}{"b":2}`, "{\"name\":\"\xff\"}",
+		`{"command":"a && b <x >y","env":{"K":"v\u2028"},"cwd":"sub/dir","name":"web-2"}`,
+		`{"status":"exited","limit":1000,"after":"web"}`, `{"name":"web","stream":"stderr","raw":true,"timestamps":true,"tail":0}`,
 	} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		check := func(decodeErr, validateErr func() error) {
-			if err := decodeErr(); err != nil {
-				assertReadable(t, err)
-				return
+		checkArgs(t, data, func(t *testing.T, a *startArgs) {
+			assert.NotEqual(t, a.Command != "", a.Argv != nil, "exactly one of command and argv")
+			assert.LessOrEqual(t, len(a.Command), maxCommandBytes)
+			assert.NotContains(t, a.Command, "\x00")
+			if a.Argv != nil {
+				assert.NotEmpty(t, a.Argv[0], "the program")
 			}
-			if err := validateErr(); err != nil {
-				assertReadable(t, err)
+			if a.Name != "" {
+				assert.Regexp(t, procstate.NamePattern, a.Name)
 			}
-		}
-		var s startArgs
-		check(func() error { return decodeArgs(data, &s) }, s.validate)
-		var l listArgs
-		check(func() error { return decodeArgs(data, &l) }, l.validate)
-		var st stopArgs
-		check(func() error { return decodeArgs(data, &st) }, st.validate)
-		var lg logsArgs
-		check(func() error { return decodeArgs(data, &lg) }, func() error {
-			if err := lg.validate(); err != nil {
-				return err
+			for k := range a.Env {
+				assert.NotEmpty(t, k)
+				assert.NotContains(t, k, "=")
 			}
-			q := lg.query()
-			require.Positive(t, q.Limit)
-			return nil
+		})
+		checkArgs(t, data, func(t *testing.T, a *listArgs) {
+			assert.Contains(t, []string{"", "all", "running", "exited"}, a.Status)
+			assert.True(t, a.limit() >= 1 && a.limit() <= maxListLimit, "limit %d", a.limit())
+		})
+		checkArgs(t, data, func(t *testing.T, a *stopArgs) {
+			assert.NotEmpty(t, a.Name)
+			sig, ok := procstate.SignalByName(cmp.Or(a.Signal, "TERM"))
+			require.True(t, ok, "signal %q", a.Signal)
+			assert.Equal(t, sig, a.sig)
+			assert.True(t, a.grace >= 0 && a.grace.Milliseconds() <= maxStopTimeoutMs, "grace %s", a.grace)
+		})
+		checkArgs(t, data, func(t *testing.T, a *logsArgs) {
+			assert.NotEmpty(t, a.Name)
+			assert.False(t, a.Since != nil && a.Tail != nil, "since and tail")
+			assert.Equal(t, a.Grep != "", a.re != nil, "grep compiled")
+			q := a.query()
+			assert.True(t, q.Limit >= 1 && q.Limit <= maxLimit, "limit %d", q.Limit)
+			assert.True(t, q.Tail >= 0 && q.Tail <= maxTail, "tail %d", q.Tail)
+			assert.Equal(t, a.Since != nil, q.HasSince)
 		})
 	})
 }
 
-func assertReadable(t *testing.T, err error) {
-	msg := err.Error()
-	assert.NotEmpty(t, msg)
-	assert.True(t, utf8.ValidString(msg) || len(msg) > 0)
-	assert.NotContains(t, msg, "&{", "a Go struct dump")
-	assert.NotContains(t, msg, "json: ", "an encoding/json message leaked through")
+// checkArgs decodes and validates data as the arguments of one tool, as
+// bindArgs does. A rejection must be a readable message naming what was
+// wrong; an accepted set must satisfy valid and round-trip through JSON:
+// encoded and bound again, it is accepted and encodes the same.
+func checkArgs[T any, PT interface {
+	*T
+	validator
+}](t *testing.T, data []byte, valid func(t *testing.T, a *T)) {
+	t.Helper()
+	a := PT(new(T))
+	if err := decodeArgs(data, a); err != nil {
+		assertArgError(t, err, a)
+		return
+	}
+	if err := a.validate(); err != nil {
+		assertArgError(t, err, a)
+		return
+	}
+	valid(t, a)
+
+	enc := encodeArgs(t, a)
+	b := PT(new(T))
+	require.NoError(t, decodeArgs(enc, b), "accepted arguments, encoded again, do not decode: %s", enc)
+	require.NoError(t, b.validate(), "accepted arguments, encoded again, are refused: %s", enc)
+	assert.Equal(t, string(enc), string(encodeArgs(t, b)), "arguments change in a round trip")
 }
+
+func encodeArgs(t *testing.T, v any) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	require.NoError(t, enc.Encode(v))
+	return b.Bytes()
+}
+
+// assertArgError checks a rejection of arguments bound into dst: a
+// non-empty, valid UTF-8 message that names the offending argument in
+// quotes (or says what is wrong with the arguments as a whole), without Go
+// internals.
+func assertArgError(t *testing.T, err error, dst any) {
+	t.Helper()
+	msg := err.Error()
+	require.NotEmpty(t, msg)
+	assert.True(t, utf8.ValidString(msg), "message is not valid UTF-8: %q", msg)
+	named := strings.HasPrefix(msg, "arguments") || strings.HasPrefix(msg, "unknown argument ")
+	for _, name := range argNames(dst) {
+		named = named || strings.Contains(msg, `"`+name+`"`)
+	}
+	assert.True(t, named, "message names no argument of %v: %q", argNames(dst), msg)
+	// The client's own values, quoted, may hold anything.
+	ours := quoted.ReplaceAllString(msg, `"..."`)
+	assert.NotContains(t, ours, "&{", "a Go struct dump: %q", msg)
+	assert.NotContains(t, ours, "json: ", "an encoding/json message leaked through: %q", msg)
+	assert.NotContains(t, ours, "tools.", "a Go type name leaked through: %q", msg)
+}
+
+// quoted matches a value quoted with %q, or a regular expression quoted in
+// backquotes.
+var quoted = regexp.MustCompile("\"(?:[^\"\\\\]|\\\\.)*\"|`[^`]*`")
