@@ -1,7 +1,6 @@
 package crashguard
 
 import (
-	"bufio"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -16,37 +15,6 @@ import (
 	"github.com/brummer-mcp/brummer-mcp/internal/pgroup"
 	"github.com/brummer-mcp/brummer-mcp/internal/pgroup/pgrouptest"
 )
-
-// shellGroup runs script as the leader of a new process group and returns
-// it with the pids the script prints, one a line, before "ready" (or the
-// end of its output). The test's cleanup kills what is left.
-func shellGroup(t *testing.T, script string) (*exec.Cmd, []int) {
-	t.Helper()
-	cmd := exec.Command("sh", "-c", script)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	pids := readPids(t, out)
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-	})
-	return cmd, pids
-}
-
-func readPids(t *testing.T, out interface{ Read([]byte) (int, error) }) []int {
-	t.Helper()
-	var pids []int
-	sc := bufio.NewScanner(out)
-	for sc.Scan() && sc.Text() != "ready" {
-		pid, err := strconv.Atoi(strings.TrimSpace(sc.Text()))
-		require.NoError(t, err, "script output %q", sc.Text())
-		pids = append(pids, pid)
-		t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
-	}
-	return pids
-}
 
 // freedPid returns the pid and start time of a group leader that has
 // exited and been reaped, with its group empty: a pid a stranger may take.
@@ -76,7 +44,7 @@ func leaderlessStranger(t *testing.T, pid int) int {
 	})
 	cmd := leader
 	cmd.Stdout.(*os.File).Close()
-	pids := readPids(t, out)
+	pids := pgrouptest.ReadPids(t, out)
 	out.Close()
 	require.Len(t, pids, 1)
 	require.NoError(t, cmd.Wait())

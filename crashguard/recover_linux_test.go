@@ -20,12 +20,12 @@ func TestRecover(t *testing.T) {
 	// Left by a crashed instance: a leader still running, and a group
 	// whose leader is gone with a member left that started before the
 	// instance's last write.
-	running, runningPids := shellGroup(t, `sleep 3600 & echo $!; echo ready; wait`)
-	orphaned, orphanedPids := shellGroup(t, `sleep 3600 & echo $!; echo ready`)
+	running, runningPids := pgrouptest.ShellGroup(t, `sleep 3600 & echo $!; echo ready; wait`)
+	orphaned, orphanedPids := pgrouptest.ShellGroup(t, `sleep 3600 & echo $!; echo ready`)
 	orphanedRef := pgroup.Ref{Pgid: orphaned.Process.Pid, Start: pgroup.Lead(orphaned.Process.Pid, false).Ref().Start}
 	require.NoError(t, orphaned.Wait())
 	// A live instance's group: untouched.
-	mine, minePids := shellGroup(t, `sleep 3600 & echo $!; echo ready; wait`)
+	mine, minePids := pgrouptest.ShellGroup(t, `sleep 3600 & echo $!; echo ready; wait`)
 
 	pgrouptest.Outlive(t, pgroup.Now()) // the instance lived on after it started them
 	crashed := deadPid(t)

@@ -14,7 +14,7 @@ import (
 // TestWatchdogKills: what the watchdog kills when the server's pipe ends.
 func TestWatchdogKills(t *testing.T) {
 	t.Run("a group whose leader runs, all of it", func(t *testing.T) {
-		cmd, pids := shellGroup(t, `sleep 3600 & echo $!; echo ready; wait`)
+		cmd, pids := pgrouptest.ShellGroup(t, `sleep 3600 & echo $!; echo ready; wait`)
 		ref := pgroup.Lead(cmd.Process.Pid, false).Ref()
 		pgrouptest.Outlive(t, ref.Start)
 		groups, _ := readGroups(bytesOf(encode(opAdd, ref)))
@@ -22,7 +22,7 @@ func TestWatchdogKills(t *testing.T) {
 		assert.Eventually(t, func() bool { return !pgrouptest.Alive(pids[0]) && !pgrouptest.Alive(cmd.Process.Pid) }, 5*time.Second, 5*time.Millisecond)
 	})
 	t.Run("a removed group, nothing", func(t *testing.T) {
-		cmd, _ := shellGroup(t, `echo ready; exec sleep 3600`)
+		cmd, _ := pgrouptest.ShellGroup(t, `echo ready; exec sleep 3600`)
 		ref := pgroup.Lead(cmd.Process.Pid, false).Ref()
 		groups, _ := readGroups(bytesOf(append(encode(opAdd, ref), encode(opRemove, ref)...)))
 		require.NoError(t, killGroups(groups, pgroup.Now()))

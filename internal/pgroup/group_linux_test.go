@@ -1,11 +1,8 @@
 package pgroup_test
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -29,30 +26,6 @@ func TestStatSelf(t *testing.T) {
 	assert.Error(t, err)
 }
 
-// shellGroup starts script in a process group of its own and returns the
-// leader and the pids the script prints, one a line, before "ready".
-func shellGroup(t *testing.T, script string) (*exec.Cmd, []int) {
-	t.Helper()
-	cmd := exec.Command("sh", "-c", script)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-	})
-	var pids []int
-	sc := bufio.NewScanner(out)
-	for sc.Scan() && sc.Text() != "ready" {
-		pid, err := strconv.Atoi(strings.TrimSpace(sc.Text()))
-		require.NoError(t, err, "script output %q", sc.Text())
-		pids = append(pids, pid)
-		t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
-	}
-	return cmd, pids
-}
-
 func gone(pids ...int) func() bool {
 	return func() bool {
 		for _, pid := range pids {
@@ -66,7 +39,7 @@ func gone(pids ...int) func() bool {
 
 func TestGroupBeforeReap(t *testing.T) {
 	t.Parallel()
-	cmd, pids := shellGroup(t, `sleep 3600 & echo $!; sleep 3600 & echo $!; echo ready; wait`)
+	cmd, pids := pgrouptest.ShellGroup(t, `sleep 3600 & echo $!; sleep 3600 & echo $!; echo ready; wait`)
 	g := Lead(cmd.Process.Pid, false)
 	assert.Equal(t, cmd.Process.Pid, g.ID())
 	assert.NotZero(t, g.Ref().Start)
@@ -107,7 +80,7 @@ func TestGroupAfterReapKillsLeftovers(t *testing.T) {
 	t.Parallel()
 	// The leader exits; a background job stays in its group and keeps
 	// forking children after the reap (they are ours through their parent).
-	cmd, pids := shellGroup(t, `(while :; do sleep 3600 & sleep 0.01; done) & echo $!; echo ready`)
+	cmd, pids := pgrouptest.ShellGroup(t, `(while :; do sleep 3600 & sleep 0.01; done) & echo $!; echo ready`)
 	g := Lead(cmd.Process.Pid, false)
 	g.Reap(true, nil, func() { _ = cmd.Wait() })
 	require.Len(t, pids, 1)
@@ -124,7 +97,7 @@ func TestRefOwnedAfterServerDeath(t *testing.T) {
 	// A dead server's record: the leader it never reaped is gone (init
 	// reaped it), a member is left; it started before the server was last
 	// known alive.
-	cmd, pids := shellGroup(t, `sleep 3600 & echo $!; echo ready`)
+	cmd, pids := pgrouptest.ShellGroup(t, `sleep 3600 & echo $!; echo ready`)
 	ref := Ref{Pgid: cmd.Process.Pid, Start: Lead(cmd.Process.Pid, false).Ref().Start}
 	require.NoError(t, cmd.Wait())
 	require.True(t, pgrouptest.Alive(pids[0]))
@@ -148,7 +121,7 @@ func TestRefOwnedLeaderPresent(t *testing.T) {
 	t.Parallel()
 	// While the leader is there, every member is ours, however late it
 	// started.
-	cmd, pids := shellGroup(t, `sleep 3600 & echo $!; echo ready; wait`)
+	cmd, pids := pgrouptest.ShellGroup(t, `sleep 3600 & echo $!; echo ready; wait`)
 	ref := Lead(cmd.Process.Pid, false).Ref()
 	pgrouptest.Outlive(t, Now())
 	members, err := ref.Owned(Now()).Members()

@@ -6,6 +6,8 @@
 package pgrouptest
 
 import (
+	"bufio"
+	"io"
 	"os"
 	"os/exec"
 	"runtime"
@@ -120,4 +122,43 @@ func Outlive(t testing.TB, tick uint64) {
 		}
 		runtime.Gosched()
 	}
+}
+
+// ShellGroup runs script with sh as the leader of a new process group and
+// returns it with the pids the script prints, one a line, before a line
+// "ready" (or the end of its output). The test's cleanup kills the group
+// and each pid printed, and reaps the leader.
+func ShellGroup(t testing.TB, script string) (*exec.Cmd, []int) {
+	t.Helper()
+	cmd := exec.Command("sh", "-c", script)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+	})
+	return cmd, ReadPids(t, out)
+}
+
+// ReadPids reads pids, one a line, until a line "ready" or the end, and
+// kills each at the test's cleanup.
+func ReadPids(t testing.TB, out io.Reader) []int {
+	t.Helper()
+	var pids []int
+	sc := bufio.NewScanner(out)
+	for sc.Scan() && sc.Text() != "ready" {
+		pid, err := strconv.Atoi(strings.TrimSpace(sc.Text()))
+		if err != nil {
+			t.Fatalf("script output %q: %v", sc.Text(), err)
+		}
+		pids = append(pids, pid)
+		t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	}
+	return pids
 }
