@@ -6,31 +6,27 @@ import (
 	"time"
 )
 
-// FloorResult is scenarios 1 and 2 on one transport: the ping floor with 1
-// and 8 callers, then process_list of 10 and 100 processes and
-// process_logs of 100 lines, each interleaved with pings.
+// FloorResult is the floor scenario on one transport: ping with 1 and 8
+// callers, then process_list of 10 and 100 processes and process_logs of
+// 100 lines, each interleaved with pings.
 type FloorResult struct {
-	Ping1 Throughput `json:"ping_1_caller"`
-	Ping8 Throughput `json:"ping_8_callers"`
-	// Ping8Clients is how the 8 callers connect: one shared stdio client
-	// (stdio has one), or 8 HTTP sessions.
-	Ping8Clients string `json:"ping_8_clients"`
-	// Procs10 and Procs100 are interleaved rounds of ping, list (and, with
-	// 10 processes, logs100 and "empty": a list of no processes).
+	Ping1        Throughput `json:"ping_1_caller"`
+	Ping8        Throughput `json:"ping_8_callers"`
+	Ping8Clients string     `json:"ping_8_clients"` // one shared stdio client, or 8 HTTP sessions
+	// Procs10 and Procs100 are interleaved rounds of ping and list (with 10
+	// processes also logs100 and "empty", a list of no processes).
 	Procs10  map[string]Latency `json:"rounds_10_procs"`
 	Procs100 map[string]Latency `json:"rounds_100_procs"`
 	List10   callSize           `json:"list_10"`
 	List100  callSize           `json:"list_100"`
 	Logs100  callSize           `json:"logs_100"`
 	Ping     callSize           `json:"ping_wire"`
-	// ServerCPUUs is the server's CPU time per call (all threads, /proc
-	// schedstat) over a block of calls of one kind, with 10 processes:
-	// ping, list, logs100.
+	// ServerCPUUs is the server's CPU time per call of ping, list and
+	// logs100 with 10 processes, over a block of calls of one kind.
 	ServerCPUUs map[string]float64 `json:"server_cpu_us"`
 }
 
-// logProc is the command of the processes that have logs to read: 200
-// lines, then sleep until stopped.
+// logProc is the command of the processes that have logs to read.
 const logProc = "seq 1 200; exec sleep 3600"
 
 func (b *bench) runFloor(tr string) (*FloorResult, error) {
@@ -39,18 +35,16 @@ func (b *bench) runFloor(tr string) (*FloorResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer b.closeServer(s)
-	r := &FloorResult{}
+	defer s.close()
+	r := &FloorResult{Ping8Clients: "1 stdio client shared by 8 goroutines"}
 	if _, err := pingLoad(ctx, []*conn{c}, 1, 200); err != nil { // warm up
 		return nil, err
 	}
-	b.progress("  ping, 1 caller")
+	b.progress("  ping, 1 and 8 callers")
 	if r.Ping1, err = pingLoad(ctx, []*conn{c}, 1, b.n.pings); err != nil {
 		return nil, err
 	}
-	b.progress("  ping, 8 callers")
 	callers := []*conn{c}
-	r.Ping8Clients = "1 stdio client shared by 8 goroutines"
 	if tr == "http" {
 		r.Ping8Clients = "8 HTTP sessions"
 		for range 7 {
@@ -61,7 +55,7 @@ func (b *bench) runFloor(tr string) (*FloorResult, error) {
 			callers = append(callers, hc)
 		}
 	}
-	if r.Ping8, err = pingLoad(ctx, callers, 8, b.n.pings/4); err != nil {
+	if r.Ping8, err = pingLoad(ctx, callers, 8, 2*b.n.pings); err != nil {
 		return nil, err
 	}
 	wire := c.rx.Load()
@@ -74,26 +68,24 @@ func (b *bench) runFloor(tr string) (*FloorResult, error) {
 	if err := b.startLogProcs(ctx, c, 0, 10); err != nil {
 		return nil, err
 	}
+	logsArgs := map[string]any{"name": "p000", "tail": 100}
 	if r.List10, err = measureCall(ctx, c, "process_list", nil); err != nil {
 		return nil, err
 	}
-	logsArgs := map[string]any{"name": "p000", "tail": 100}
 	if r.Logs100, err = measureCall(ctx, c, "process_logs", logsArgs); err != nil {
 		return nil, err
 	}
-	stop := b.profile(s, "s2-list10-logs100-"+tr)
-	// "empty" is the cheapest tool call there is, a list of the exited
-	// processes when there are none: the floor of any tool call, to tell
-	// what the list's 10 processes cost from what a tool call costs.
-	r.Procs10, err = rounds(ctx, b.n.rounds, b.n.phaseMax, pingStep(c),
-		toolStep("list", c, "process_list", nil), toolStep("logs100", c, "process_logs", logsArgs),
-		toolStep("empty", c, "process_list", map[string]any{"status": "exited"}))
+	steps := []step{pingStep(c), toolStep("list", c, "process_list", nil), toolStep("logs100", c, "process_logs", logsArgs)}
+	// "empty", a list of the exited processes when there are none, is the
+	// cheapest tool call there is: what any tool call costs.
+	stop := b.profile(s, "floor-"+tr)
+	r.Procs10, err = rounds(ctx, b.n.rounds, b.n.phaseMax, append(steps, toolStep("empty", c, "process_list", map[string]any{"status": "exited"}))...)
 	stop()
 	if err != nil {
 		return nil, err
 	}
 	r.ServerCPUUs = map[string]float64{}
-	for _, st := range []step{pingStep(c), toolStep("list", c, "process_list", nil), toolStep("logs100", c, "process_logs", logsArgs)} {
+	for _, st := range steps {
 		if r.ServerCPUUs[st.name], err = serverCPUPerCall(ctx, s, b.n.rounds/2, st); err != nil {
 			return nil, err
 		}
@@ -122,15 +114,12 @@ func (b *bench) startLogProcs(ctx context.Context, c *conn, from, n int) error {
 	}
 	return waitFor(ctx, 30*time.Second, fmt.Sprintf("%d processes with 200 log lines", from+n), func() (bool, error) {
 		v, err := list(ctx, c, "running")
-		if err != nil {
-			return false, err
-		}
 		full := 0
 		for _, p := range v.Processes {
 			if p.LastSeq >= 200 {
 				full++
 			}
 		}
-		return full == from+n, nil
+		return full == from+n, err
 	})
 }

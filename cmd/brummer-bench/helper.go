@@ -7,39 +7,34 @@ import (
 	"os"
 )
 
-// The bench binary is also the child program of the scenarios that need one
-// written for the purpose: started with helperEnv set, it runs that helper
-// instead of the bench.
+// helperEnv, set in the environment, makes the bench binary a child program
+// instead: "flood" writes floodLine-byte lines as fast as they are read.
 const helperEnv = "BRUMMER_BENCH_HELPER"
 
-// floodLine is the size of one flood line, newline included.
 const floodLine = 100
 
-// runHelper runs the helper named mode and returns the exit code.
 func runHelper(mode string) int {
-	switch mode {
-	case "flood":
-		flood(os.Stdout)
-		return 0 // the reader went away
+	if mode != "flood" {
+		fmt.Fprintf(os.Stderr, "brummer-bench: unknown %s=%q\n", helperEnv, mode)
+		return 2
 	}
-	fmt.Fprintf(os.Stderr, "brummer-bench: unknown %s=%q\n", helperEnv, mode)
-	return 2
+	flood(os.Stdout)
+	return 0 // the reader went away
 }
 
-// floodBlock is 655 lines of floodLine bytes (65,500 bytes): one write
-// fills most of a 64 KiB pipe.
+// floodBlock is 655 lines (65,500 bytes): one write fills most of a 64 KiB
+// pipe.
 func floodBlock() []byte {
 	line := make([]byte, floodLine)
-	copy(line, "flood ")
-	for i := len("flood "); i < floodLine-1; i++ {
+	for i := range line {
 		line[i] = "0123456789abcdefghijklmnopqrstuvwxyz"[i%36]
 	}
+	copy(line, "flood ")
 	line[floodLine-1] = '\n'
 	return bytes.Repeat(line, 65536/floodLine)
 }
 
-// flood writes 100-byte lines to w as fast as w takes them, until a write
-// fails (the reader closed the pipe or the process is being killed).
+// flood writes lines to w until a write fails.
 func flood(w io.Writer) {
 	block := floodBlock()
 	for {

@@ -4,40 +4,32 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
+	"math"
 	"sync/atomic"
 	"time"
 )
 
-// IsolationResult is scenario 3 on one transport: the list and logs calls
-// of scenario 2, idle and while (a) one process floods stdout and (b) 100
-// short-lived processes start and exit continuously, driven by a separate
-// client.
+// IsolationResult is the isolation scenario on one transport: the floor's
+// list and logs calls idle, and while a second client keeps one process
+// flooding stdout, 100 short-lived processes churning, or both.
 type IsolationResult struct {
 	// RegisteredProcs is how many processes the server holds in every
-	// phase: 10 that sleep, plus "flood" and churn-00..99, present (exited)
-	// in the idle phases too, so that the registry is the same size
-	// throughout. The measured list asks for status=running: the 10
-	// sleepers, plus the flood and the churn processes alive at the time.
-	RegisteredProcs int `json:"registered_procs"`
-	// SideClient is how the flood and churn are driven.
-	SideClient string        `json:"side_client"`
-	Phases     []*phaseStats `json:"phases"`
+	// phase: 10 sleepers plus "flood" and churn-00..99, exited in the idle
+	// phases. The measured list asks for status=running.
+	RegisteredProcs int           `json:"registered_procs"`
+	SideClient      string        `json:"side_client"`
+	Phases          []*phaseStats `json:"phases"`
 }
 
 // phaseStats is one phase of the isolation scenario.
 type phaseStats struct {
-	Name  string             `json:"name"`
-	Calls map[string]Latency `json:"calls"` // ping, list, logs100
-	// ServerCores is the server's CPU time over the phase's wall time.
-	ServerCores float64 `json:"server_cores"`
-	// FloodLinesPerSec is the flood's ingest rate during the phase.
-	FloodLinesPerSec float64 `json:"flood_lines_per_sec,omitempty"`
-	// ChurnStartsPerSec counts the short-lived processes started per
-	// second; ChurnBusy the starts refused because the name was still live.
-	ChurnStartsPerSec float64 `json:"churn_starts_per_sec,omitempty"`
-	ChurnBusy         int64   `json:"churn_busy,omitempty"`
-	Seconds           float64 `json:"seconds"`
+	Name              string             `json:"name"`
+	Calls             map[string]Latency `json:"calls"`        // ping, list, logs100
+	ServerCores       float64            `json:"server_cores"` // server CPU time over wall time
+	FloodLinesPerSec  float64            `json:"flood_lines_per_sec,omitempty"`
+	ChurnStartsPerSec float64            `json:"churn_starts_per_sec,omitempty"`
+	ChurnBusy         int64              `json:"churn_busy,omitempty"` // starts refused: the name was still live
+	Seconds           float64            `json:"seconds"`
 }
 
 const (
@@ -51,15 +43,12 @@ func (b *bench) runIsolation(tr string) (*IsolationResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer b.closeServer(s)
+	defer s.close()
 	side, err := s.connectHTTP(ctx)
 	if err != nil {
 		return nil, err
 	}
 	r := &IsolationResult{SideClient: "a second client on its own HTTP session"}
-
-	// Setup: 10 processes with logs; "flood" and the churn slots as exited
-	// processes, replaced by live ones in the loaded phases.
 	if err := b.startLogProcs(ctx, c, 0, 10); err != nil {
 		return nil, err
 	}
@@ -82,64 +71,8 @@ func (b *bench) runIsolation(tr string) (*IsolationResult, error) {
 		return nil, err
 	}
 
-	// The list asks for the live processes only: the 10 sleepers, as in
-	// scenario 2, plus the flood and whichever churn processes are alive at
-	// that instant. The exited entries stay in the registry in every phase.
-	listArgs := map[string]any{"status": "running"}
-	logsArgs := map[string]any{"name": "p000", "tail": 100}
-	steps := []step{pingStep(c), toolStep("list", c, "process_list", listArgs), toolStep("logs100", c, "process_logs", logsArgs)}
-	phase := func(name string, flood, churn bool) error {
-		b.progress("  " + name)
-		ps := &phaseStats{Name: name}
-		if flood {
-			if err := b.startFlood(ctx, side); err != nil {
-				return err
-			}
-		}
-		var ch *churner
-		if churn {
-			ch = startChurn(ctx, side)
-		}
-		var seq0 uint64
-		if flood {
-			seq0, _, err = lastSeq(ctx, side, "flood")
-			if err != nil {
-				return err
-			}
-		}
-		cpu0, _ := cpuTime(s.pid)
-		t0 := time.Now()
-		stop := func() {}
-		if flood && churn {
-			stop = b.profile(s, "s3-flood-churn-"+tr)
-		}
-		calls, err := rounds(ctx, b.n.rounds, b.n.phaseMax, steps...)
-		stop()
-		wall := time.Since(t0)
-		cpu1, _ := cpuTime(s.pid)
-		ps.Calls, ps.Seconds = calls, round3(wall.Seconds())
-		ps.ServerCores = round3((cpu1 - cpu0).Seconds() / wall.Seconds())
-		if ch != nil {
-			started, busy, cerr := ch.stop()
-			ps.ChurnStartsPerSec = round3(float64(started) / wall.Seconds())
-			ps.ChurnBusy = busy
-			err = errors.Join(err, cerr)
-		}
-		if flood {
-			seq1, _, serr := lastSeq(ctx, side, "flood")
-			ps.FloodLinesPerSec = round3(float64(seq1-seq0) / wall.Seconds())
-			_, _, perr := side.call(ctx, "process_stop", map[string]any{"name": "flood", "timeout_ms": 2000})
-			err = errors.Join(err, serr, perr)
-		}
-		if err != nil {
-			return fmt.Errorf("phase %s: %w", name, err)
-		}
-		if err := waitRunning(ctx, c, 10, 30*time.Second); err != nil {
-			return err
-		}
-		r.Phases = append(r.Phases, ps)
-		return nil
-	}
+	steps := []step{pingStep(c), toolStep("list", c, "process_list", map[string]any{"status": "running"}),
+		toolStep("logs100", c, "process_logs", map[string]any{"name": "p000", "tail": 100})}
 	for _, p := range []struct {
 		name         string
 		flood, churn bool
@@ -150,11 +83,62 @@ func (b *bench) runIsolation(tr string) (*IsolationResult, error) {
 		{"flood+churn", true, true},
 		{"idle-after", false, false},
 	} {
-		if err := phase(p.name, p.flood, p.churn); err != nil {
-			return r, err
+		b.progress("  " + p.name)
+		ps, err := b.phase(ctx, s, c, side, p.flood, p.churn, steps, "isolation-"+tr)
+		if err != nil {
+			return nil, fmt.Errorf("phase %s: %w", p.name, err)
 		}
+		ps.Name = p.name
+		r.Phases = append(r.Phases, ps)
 	}
 	return r, nil
+}
+
+// phase times rounds of steps on c while side keeps a flood, a churn, or
+// both going, and ends them.
+func (b *bench) phase(ctx context.Context, s *server, c, side *conn, flood, churning bool, steps []step, label string) (*phaseStats, error) {
+	ps := &phaseStats{}
+	var seq0 uint64
+	if flood {
+		if err := b.startFlood(ctx, side); err != nil {
+			return nil, err
+		}
+		var err error
+		if seq0, _, err = lastSeq(ctx, side, "flood"); err != nil {
+			return nil, err
+		}
+	}
+	var stopChurn func() (int64, int64, error)
+	if churning {
+		stopChurn = churn(ctx, side)
+	}
+	stop := func() {}
+	if flood && churning {
+		stop = b.profile(s, label)
+	}
+	cpu0, _ := cpuTime(s.pid)
+	t0 := time.Now()
+	calls, err := rounds(ctx, b.n.rounds, b.n.phaseMax, steps...)
+	wall := time.Since(t0)
+	cpu1, _ := cpuTime(s.pid)
+	stop()
+	ps.Calls, ps.Seconds = calls, round3(wall.Seconds())
+	ps.ServerCores = round3((cpu1 - cpu0).Seconds() / wall.Seconds())
+	if stopChurn != nil {
+		started, busy, cerr := stopChurn()
+		ps.ChurnStartsPerSec, ps.ChurnBusy = round3(float64(started)/wall.Seconds()), busy
+		err = errors.Join(err, cerr)
+	}
+	if flood {
+		seq1, _, serr := lastSeq(ctx, side, "flood")
+		ps.FloodLinesPerSec = round3(float64(seq1-seq0) / wall.Seconds())
+		_, _, perr := side.call(ctx, "process_stop", map[string]any{"name": "flood", "timeout_ms": 2000})
+		err = errors.Join(err, serr, perr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ps, waitRunning(ctx, c, 10, 30*time.Second)
 }
 
 // startFlood starts the bench binary as "flood" in helper mode on c and
@@ -174,46 +158,35 @@ func (b *bench) startFlood(ctx context.Context, c *conn) error {
 	})
 }
 
-// churner keeps restarting churn-00..99 as processes that exit at once
-// ("true"), from churnDrivers goroutines sharing one client.
-type churner struct {
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	started atomic.Int64
-	busy    atomic.Int64 // starts refused: the slot's process was still live
-	mu      sync.Mutex
-	err     error
-}
-
-func startChurn(ctx context.Context, c *conn) *churner {
+// churn restarts churn-00..99 as processes that exit at once ("true"),
+// from churnDrivers callers on c, until stop; a start refused because the
+// name is still live counts as busy.
+func churn(ctx context.Context, c *conn) (stop func() (started, busy int64, err error)) {
 	ctx, cancel := context.WithCancel(ctx)
-	ch := &churner{cancel: cancel}
+	var nStarted, nBusy atomic.Int64
 	slots := names("churn-", 0, churnSlots, 2)
-	for g := range churnDrivers {
-		ch.wg.Go(func() {
-			for i := g; ctx.Err() == nil; i = (i + churnDrivers) % churnSlots {
-				_, _, err := c.call(ctx, "process_start", startArgs{"name": slots[i], "argv": []string{"true"}})
-				switch {
-				case err == nil:
-					ch.started.Add(1)
-				case isInUse(err):
-					ch.busy.Add(1)
-				case ctx.Err() != nil:
-					return
-				default:
-					ch.mu.Lock()
-					ch.err = errors.Join(ch.err, err)
-					ch.mu.Unlock()
-					return
-				}
+	done := make(chan error, 1)
+	go func() {
+		_, err := fanOut(ctx, []*conn{c}, churnDrivers, math.MaxInt, func(ctx context.Context, c *conn, i int) error {
+			_, _, err := c.call(ctx, "process_start", startArgs{"name": slots[i%churnSlots], "argv": []string{"true"}})
+			switch {
+			case err == nil:
+				nStarted.Add(1)
+			case isInUse(err):
+				nBusy.Add(1)
+			case ctx.Err() == nil:
+				return err
 			}
+			return nil
 		})
+		done <- err
+	}()
+	return func() (int64, int64, error) {
+		cancel()
+		err := <-done
+		if errors.Is(err, context.Canceled) {
+			err = nil
+		}
+		return nStarted.Load(), nBusy.Load(), err
 	}
-	return ch
-}
-
-func (ch *churner) stop() (started, busy int64, err error) {
-	ch.cancel()
-	ch.wg.Wait()
-	return ch.started.Load(), ch.busy.Load(), ch.err
 }

@@ -18,8 +18,8 @@ type Machine struct {
 	LoadAvgEnd   string `json:"loadavg_end"`
 }
 
-func machineInfo() Machine {
-	m := Machine{CPUs: runtime.NumCPU(), LoadAvgStart: loadAvg()}
+func machineInfo(goVersion string) Machine {
+	m := Machine{CPUs: runtime.NumCPU(), GoVersion: goVersion, LoadAvgStart: loadAvg()}
 	m.CPUModel = procField("/proc/cpuinfo", "model name")
 	m.MemTotal = procField("/proc/meminfo", "MemTotal")
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
@@ -30,15 +30,11 @@ func machineInfo() Machine {
 
 // loadAvg is the 1, 5 and 15 minute load averages.
 func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return ""
+	b, _ := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); len(f) >= 3 {
+		return strings.Join(f[:3], " ")
 	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return ""
-	}
-	return strings.Join(f[:3], " ")
+	return ""
 }
 
 // procField returns the value of the first "key: value" line of a /proc
@@ -51,8 +47,7 @@ func procField(path, key string) string {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if ok && strings.TrimSpace(k) == key {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == key {
 			return strings.TrimSpace(v)
 		}
 	}

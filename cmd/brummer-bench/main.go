@@ -1,34 +1,35 @@
-// Command brummer-bench measures brummer-mcp end to end, as issue 4 asks:
-// it builds the real server, drives it with mcp-go clients (protocol
-// 2025-11-25) over stdio and streamable HTTP, runs procstate's design
-// benchmarks, and prints every target of the issue with the value measured,
-// the baseline measured in the same run, their ratio and PASS or MISS. The
-// full results go to a JSON file.
+// Command brummer-bench measures brummer-mcp end to end. It builds the real
+// server, drives it with mcp-go clients (protocol 2025-11-25) over stdio and
+// streamable HTTP, and prints every target with the value measured, the
+// baseline measured in the same run, their ratio and PASS or MISS; the full
+// results go to a JSON file. Each scenario runs on each transport, on a
+// fresh server:
 //
-// The scenarios, each on both transports and each on a fresh server:
-//
-//   - floor (1, 2): ping with 1 and 8 callers; process_list of 10 and 100
+//   - floor: ping with 1 and 8 callers; process_list of 10 and 100
 //     processes and process_logs of 100 lines, interleaved with pings.
-//   - isolation (3): the same list and logs calls idle, while a child
-//     floods stdout, while a second client keeps 100 short-lived processes
-//     churning, and both.
-//   - ingest (4): a flooding child's lines/s into the server's ring against
-//     a bare bufio.Scanner reading the same program here; peak RSS.
-//   - scale (5, and 2 at 1,000): 1,000 sleeps started, listed and stopped;
-//     RSS per process; server CPU per list call.
+//   - isolation: the same list and logs calls idle, while a child floods
+//     stdout, while a second client churns 100 short-lived processes, and
+//     both.
+//   - ingest: a flooding child's lines/s into the server's ring against a
+//     bare bufio.Scanner reading the same program here; peak RSS.
+//   - scale: 1,000 sleeps started, listed and stopped; RSS per process;
+//     server CPU per list call.
 //
 // Machines are shared and noisy, so every figure is compared with a
-// baseline measured in the same run, mostly interleaved call by call.
+// baseline from the same run, mostly interleaved call by call.
 //
-//	go run ./cmd/brummer-bench          # full run, about 4 minutes on 2 cores
-//	go run ./cmd/brummer-bench -quick   # smoke run, under a minute
+//	go run ./cmd/brummer-bench          # about 4 minutes on 2 cores
+//	go run ./cmd/brummer-bench -quick   # smoke run, about a minute
 //
-// Everything runs on loopback. Every process the bench starts carries a
-// marker in its environment and is killed on exit, Ctrl-C included.
+// What runs in one process is measured by go test instead, e.g. procstate's
+// design benchmarks (DESIGN.md's table):
 //
-// With the environment variable BRUMMER_BENCH_HELPER set, the binary is a
-// helper child instead (BRUMMER_BENCH_HELPER=flood writes 100-byte lines
-// as fast as it can).
+//	go test -run '^$' -bench '^(BenchmarkRead|BenchmarkUpdate|BenchmarkReadLatency)$' -benchmem -count 3 ./procstate/
+//
+// Every process the bench starts carries a marker in its environment and is
+// killed on exit, Ctrl-C included. With BRUMMER_BENCH_HELPER=flood in its
+// environment the binary is a child that writes 100-byte lines as fast as it
+// can.
 package main
 
 import (
@@ -56,6 +57,22 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// scenarios run in this order, each on every transport.
+var scenarios = []struct {
+	name string
+	run  func(b *bench, tr string, t *TransportResults) error
+}{
+	{"floor", func(b *bench, tr string, t *TransportResults) (err error) { t.Floor, err = b.runFloor(tr); return }},
+	{"isolation", func(b *bench, tr string, t *TransportResults) (err error) {
+		t.Isolation, err = b.runIsolation(tr)
+		return
+	}},
+	{"ingest", func(b *bench, tr string, t *TransportResults) (err error) { t.Ingest, err = b.runIngest(tr); return }},
+	{"scale", func(b *bench, tr string, t *TransportResults) (err error) { t.Scale, err = b.runScale(tr); return }},
+}
+
+var allTransports = []string{"stdio", "http"}
+
 type options struct {
 	quick      bool
 	floodFor   time.Duration
@@ -66,11 +83,6 @@ type options struct {
 	serverArgs string
 }
 
-var (
-	allTransports = []string{"stdio", "http"}
-	allScenarios  = []string{"procstate", "floor", "isolation", "ingest", "scale"}
-)
-
 // counts bounds each measurement, by count and by time.
 type counts struct {
 	pings         int           // sequential pings for the floor
@@ -78,26 +90,29 @@ type counts struct {
 	bigRounds     int           // rounds with 1,000 processes (a list is ~10x slower)
 	phaseMax      time.Duration // a phase stops after this even if rounds remain
 	scannerWindow time.Duration // each bufio.Scanner baseline
-	benchtime     string        // go test -benchtime for procstate ("" = default 1s)
 }
 
 var (
 	fullCounts  = counts{pings: 2000, rounds: 1000, bigRounds: 200, phaseMax: 8 * time.Second, scannerWindow: 5 * time.Second}
-	quickCounts = counts{pings: 400, rounds: 200, bigRounds: 40, phaseMax: 1500 * time.Millisecond, scannerWindow: time.Second, benchtime: "50ms"}
+	quickCounts = counts{pings: 400, rounds: 200, bigRounds: 40, phaseMax: 1500 * time.Millisecond, scannerWindow: time.Second}
 )
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
-	var transports, scenarios string
+	var transports, scenarioList string
+	var all []string
+	for _, sc := range scenarios {
+		all = append(all, sc.name)
+	}
 	fs := flag.NewFlagSet("brummer-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.BoolVar(&o.quick, "quick", false, "short run (under a minute): fewer calls, 3s flood, short procstate benchmarks")
-	fs.DurationVar(&o.floodFor, "flood", 0, "how long scenario 4 floods the server (default 30s, or 3s with -quick)")
+	fs.BoolVar(&o.quick, "quick", false, "short run (about a minute): fewer calls, 3s flood")
+	fs.DurationVar(&o.floodFor, "flood", 0, "how long the ingest scenario floods the server (default 30s, or 3s with -quick)")
 	fs.StringVar(&o.jsonPath, "json", "bench-results.json", "write the full results to this JSON file")
 	fs.StringVar(&transports, "transports", strings.Join(allTransports, ","), "transports to measure")
-	fs.StringVar(&scenarios, "scenarios", strings.Join(allScenarios, ","), "scenarios to run")
+	fs.StringVar(&scenarioList, "scenarios", strings.Join(all, ","), "scenarios to run")
 	fs.StringVar(&o.serverArgs, "server-args", "", "more flags for every server, separated by spaces, e.g. \"--child-nice 0\" to compare a setting")
-	fs.StringVar(&o.perfDir, "perf", "", "record the server with perf (CPU stacks) during scenarios 2 to 5 into this directory")
+	fs.StringVar(&o.perfDir, "perf", "", "record the server with perf (CPU stacks) during the scenarios into this directory")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -108,7 +123,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if o.transports, err = subset("-transports", transports, allTransports); err != nil {
 		return o, err
 	}
-	if o.scenarios, err = subset("-scenarios", scenarios, allScenarios); err != nil {
+	if o.scenarios, err = subset("-scenarios", scenarioList, all); err != nil {
 		return o, err
 	}
 	switch {
@@ -125,9 +140,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 // subset parses a comma-separated list of names from all.
 func subset(flagName, list string, all []string) ([]string, error) {
 	var out []string
-	for _, s := range strings.Split(list, ",") {
-		s = strings.TrimSpace(s)
-		if s == "" {
+	for s := range strings.SplitSeq(list, ",") {
+		if s = strings.TrimSpace(s); s == "" {
 			continue
 		}
 		if !slices.Contains(all, s) {
@@ -143,23 +157,22 @@ func subset(flagName, list string, all []string) ([]string, error) {
 
 // bench is one run.
 type bench struct {
-	ctx    context.Context
-	opt    options
-	n      counts
-	root   string // the module's root
-	tmp    string // removed at exit
-	work   string // the servers' --cwd
-	bin    string // the server binary
-	self   string // this binary, for helper children
-	marker string // BRUMMER_BENCH_RUN=<id>, in every child's environment
-	stderr io.Writer
-	start  time.Time
-
-	keepTmp bool // a scenario failed: keep the server logs for a look
+	ctx       context.Context
+	opt       options
+	n         counts
+	root      string // the module's root
+	goVersion string
+	tmp       string // removed at exit
+	work      string // the servers' --cwd
+	bin       string // the server binary
+	self      string // this binary, for helper children
+	marker    string // BRUMMER_BENCH_RUN=<id>, in every child's environment
+	stderr    io.Writer
+	start     time.Time
+	keepTmp   bool // a scenario failed: keep the server logs for a look
 
 	mu       sync.Mutex
 	servers  []*server
-	closed   map[*server]bool
 	profiles []string
 }
 
@@ -178,15 +191,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	// A safety net: no run may hang; a full run takes about 5 minutes.
-	limit := 15 * time.Minute
+	limit := 15 * time.Minute // a safety net: a full run takes about 4 minutes
 	if o.quick {
 		limit = 5 * time.Minute
 	}
 	ctx, cancel := context.WithTimeout(ctx, limit+o.floodFor*2)
 	defer cancel()
 
-	b := &bench{ctx: ctx, opt: o, n: fullCounts, stderr: stderr, start: time.Now(), closed: map[*server]bool{}}
+	b := &bench{ctx: ctx, opt: o, n: fullCounts, stderr: stderr, start: time.Now()}
 	if o.quick {
 		b.n = quickCounts
 	}
@@ -209,64 +221,41 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// runAll prepares the run and executes the scenarios in order. A scenario
-// that fails is recorded and the others still run, unless the run was
-// interrupted.
+// runAll prepares the run and executes the scenarios. A scenario that fails
+// is recorded and the others still run, unless the run was interrupted.
 func (b *bench) runAll() (*Results, error) {
-	res := &Results{
-		Command: "go run ./cmd/brummer-bench " + shellJoin(os.Args[1:]),
-		Started: b.start.UTC().Format(time.RFC3339),
-		Quick:   b.opt.quick,
-		Machine: machineInfo(),
-	}
 	if err := b.prepare(); err != nil {
 		return nil, err
 	}
-	res.Machine.GoVersion = goVersion(b.ctx)
-	res.Transports = map[string]*TransportResults{}
+	res := &Results{
+		Command:    strings.Join(append([]string{"go run ./cmd/brummer-bench"}, quoteArgs(os.Args[1:])...), " "),
+		Started:    b.start.UTC().Format(time.RFC3339),
+		Quick:      b.opt.quick,
+		Machine:    machineInfo(b.goVersion),
+		Transports: map[string]*TransportResults{},
+	}
 	for _, tr := range b.opt.transports {
 		res.Transports[tr] = &TransportResults{}
 	}
 	var errs []error
-	record := func(what string, err error) {
-		if err != nil {
-			err = fmt.Errorf("%s: %w", what, err)
-			errs = append(errs, err)
-			res.Errors = append(res.Errors, err.Error())
-			b.keepTmp = true
-			b.progress("  FAILED: " + err.Error())
-		}
-	}
-	for _, sc := range b.opt.scenarios {
-		if b.ctx.Err() != nil {
-			break
-		}
-		if sc == "procstate" {
-			b.progress("procstate design benchmarks (go test -bench)")
-			var err error
-			res.Procstate, err = b.runProcstate()
-			record(sc, err)
+	for _, sc := range scenarios {
+		if !slices.Contains(b.opt.scenarios, sc.name) {
 			continue
 		}
 		for _, tr := range b.opt.transports {
 			if b.ctx.Err() != nil {
 				break
 			}
-			b.progress(fmt.Sprintf("%s on %s", sc, tr))
-			t := res.Transports[tr]
-			var err error
-			switch sc {
-			case "floor":
-				t.Floor, err = b.runFloor(tr)
-			case "isolation":
-				t.Isolation, err = b.runIsolation(tr)
-			case "ingest":
-				t.Ingest, err = b.runIngest(tr)
-			case "scale":
-				t.Scale, err = b.runScale(tr)
-			}
+			b.progress(sc.name + " on " + tr)
+			err := sc.run(b, tr, res.Transports[tr])
 			b.closeAll()
-			record(sc+" on "+tr, err)
+			if err != nil {
+				err = fmt.Errorf("%s on %s: %w", sc.name, tr, err)
+				errs = append(errs, err)
+				res.Errors = append(res.Errors, err.Error())
+				b.keepTmp = true
+				b.progress("  FAILED: " + err.Error())
+			}
 		}
 	}
 	if err := b.ctx.Err(); err != nil {
@@ -275,18 +264,29 @@ func (b *bench) runAll() (*Results, error) {
 	res.Machine.LoadAvgEnd = loadAvg()
 	res.Seconds = round3(time.Since(b.start).Seconds())
 	res.Profiles = b.profiles
-	res.Targets, res.Figures = evaluate(res)
+	res.Targets, res.Figures = evaluate(res), figuresOf(res)
 	return res, errors.Join(errs...)
+}
+
+// quoteArgs quotes the arguments that hold spaces, for display.
+func quoteArgs(args []string) []string {
+	out := slices.Clone(args)
+	for i, a := range out {
+		if a == "" || strings.ContainsAny(a, " \t'\"") {
+			out[i] = fmt.Sprintf("%q", a)
+		}
+	}
+	return out
 }
 
 // prepare finds the module, builds the server and makes the directories.
 func (b *bench) prepare() error {
-	out, err := exec.CommandContext(b.ctx, "go", "env", "GOMOD").Output()
-	gomod := strings.TrimSpace(string(out))
-	if err != nil || gomod == "" || gomod == os.DevNull {
+	out, err := exec.CommandContext(b.ctx, "go", "env", "GOMOD", "GOVERSION").Output()
+	env := strings.Fields(string(out))
+	if err != nil || len(env) != 2 || env[0] == os.DevNull {
 		return errors.New("run brummer-bench inside the brummer-mcp module (go run ./cmd/brummer-bench)")
 	}
-	b.root = filepath.Dir(gomod)
+	b.root, b.goVersion = filepath.Dir(env[0]), env[1]
 	if b.self, err = os.Executable(); err != nil {
 		return err
 	}
@@ -306,30 +306,17 @@ func (b *bench) prepare() error {
 		}
 	}
 	b.progress("building ./cmd/brummer-mcp")
-	b.bin, err = buildServer(b.ctx, b.root, b.tmp)
-	return err
+	b.bin = filepath.Join(b.tmp, "brummer-mcp")
+	cmd := exec.CommandContext(b.ctx, "go", "build", "-o", b.bin, "./cmd/brummer-mcp")
+	cmd.Dir = b.root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build ./cmd/brummer-mcp: %w\n%s", err, out)
+	}
+	return nil
 }
 
 func (b *bench) progress(msg string) {
 	fmt.Fprintf(b.stderr, "[%6.1fs] %s\n", time.Since(b.start).Seconds(), msg)
-}
-
-func (b *bench) track(s *server) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.servers = append(b.servers, s)
-}
-
-// closeServer shuts s down once; later calls return nil.
-func (b *bench) closeServer(s *server) error {
-	b.mu.Lock()
-	if b.closed[s] {
-		b.mu.Unlock()
-		return nil
-	}
-	b.closed[s] = true
-	b.mu.Unlock()
-	return s.close(30 * time.Second)
 }
 
 // closeAll shuts down every server still running.
@@ -338,15 +325,14 @@ func (b *bench) closeAll() {
 	servers := slices.Clone(b.servers)
 	b.mu.Unlock()
 	for _, s := range servers {
-		if err := b.closeServer(s); err != nil {
+		if err := s.close(); err != nil {
 			b.progress("  " + err.Error())
 		}
 	}
 }
 
-// cleanup stops every server, kills anything left with the run's marker
-// and removes the temporary directory (unless a scenario failed: then it
-// keeps the server logs there).
+// cleanup stops every server, kills anything left with the run's marker and
+// removes the temporary directory (after a failure it keeps the server logs).
 func (b *bench) cleanup() {
 	b.closeAll()
 	if killed := sweep(b.marker); len(killed) > 0 {

@@ -12,42 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestParseBenchOutput(t *testing.T) {
-	out := `goos: linux
-pkg: github.com/brummer-mcp/brummer-mcp/procstate
-BenchmarkRead/one/snapshot/writer-2       	43050414	        33.90 ns/op	         0 read-allocs/op	         0.02384 writes/op	       7 B/op	       0 allocs/op
-BenchmarkUpdate/snapshot-2                	 2192127	       554.6 ns/op	     320 B/op	       2 allocs/op
-BenchmarkReadLatency/rwmutex-2            	 4913073	       151.0 p99-idle-ns	         6.503 p99-inflation	       982.0 p99-writer-ns	       2 B/op	       0 allocs/op
-PASS
-ok  	github.com/brummer-mcp/brummer-mcp/procstate	48.405s
-`
-	got, err := parseBenchOutput(strings.NewReader(out))
-	require.NoError(t, err)
-	require.Len(t, got, 3)
-	assert.Equal(t, benchResult{Name: "BenchmarkRead/one/snapshot/writer", Iterations: 43050414, Metrics: map[string]float64{
-		"ns/op": 33.90, "read-allocs/op": 0, "writes/op": 0.02384, "B/op": 7, "allocs/op": 0,
-	}}, got[0])
-	r := ProcstateResult{Results: got}
-	v, ok := r.metric("BenchmarkReadLatency/rwmutex", "p99-inflation")
-	assert.True(t, ok)
-	assert.InDelta(t, 6.503, v, 1e-9)
-	_, ok = r.metric("BenchmarkUpdate/mapcopy", "ns/op")
-	assert.False(t, ok)
-}
-
-func TestMedians(t *testing.T) {
-	in := []benchResult{
-		{Name: "A", Iterations: 1, Metrics: map[string]float64{"ns/op": 30, "p99": 5}},
-		{Name: "B", Iterations: 7, Metrics: map[string]float64{"ns/op": 1}},
-		{Name: "A", Iterations: 2, Metrics: map[string]float64{"ns/op": 10, "p99": 9}},
-		{Name: "A", Iterations: 3, Metrics: map[string]float64{"ns/op": 20, "p99": 1}},
-	}
-	assert.Equal(t, []benchResult{
-		{Name: "A", Iterations: 6, Metrics: map[string]float64{"ns/op": 20, "p99": 5}},
-		{Name: "B", Iterations: 7, Metrics: map[string]float64{"ns/op": 1}},
-	}, medians(in))
-}
-
 func TestParseStatusMem(t *testing.T) {
 	status := "Name:\tbrummer-mcp\nVmPeak:\t 1000 kB\nVmHWM:\t   22000 kB\nVmRSS:\t   12000 kB\nThreads:\t7\n"
 	m, err := parseStatusMem([]byte(status))

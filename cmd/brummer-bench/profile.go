@@ -9,11 +9,10 @@ import (
 	"time"
 )
 
-// profile samples the server's stacks with perf while a measurement runs,
-// if -perf DIR was given; the returned func ends the recording. The server
-// has no profiling hook of its own, and perf needs none: Go binaries keep
-// frame pointers and symbols. Read a recording with
-// "perf report -i DIR/LABEL.data --no-children".
+// profile records the server's stacks with perf while a measurement runs,
+// if -perf DIR was given; the returned func ends the recording. perf needs
+// no hook in the server: Go binaries keep frame pointers and symbols. Read
+// a recording with "perf report -i DIR/LABEL.data --no-children".
 func (b *bench) profile(s *server, label string) (stop func()) {
 	if b.opt.perfDir == "" {
 		return func() {}
@@ -36,14 +35,9 @@ func (b *bench) profile(s *server, label string) (stop func()) {
 	b.profiles = append(b.profiles, out)
 	return func() {
 		_ = cmd.Process.Signal(os.Interrupt) // perf writes its file on SIGINT
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
+		t := time.AfterFunc(30*time.Second, func() { _ = cmd.Process.Kill() })
+		_ = cmd.Wait()
+		t.Stop()
 		logf.Close()
 	}
 }

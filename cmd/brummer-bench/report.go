@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -18,43 +20,242 @@ type Results struct {
 	Machine    Machine                      `json:"machine"`
 	Targets    []Target                     `json:"targets"`
 	Figures    []Figure                     `json:"figures"`
-	Procstate  *ProcstateResult             `json:"procstate,omitempty"`
 	Transports map[string]*TransportResults `json:"transports"`
 	Profiles   []string                     `json:"profiles,omitempty"`
 	Errors     []string                     `json:"errors,omitempty"`
 }
 
-// TransportResults holds the scenarios run on one transport.
+// TransportResults holds the scenarios run on one transport; nil if not run.
 type TransportResults struct {
-	Floor     *FloorResult     `json:"floor,omitempty"`     // scenarios 1 and 2
-	Isolation *IsolationResult `json:"isolation,omitempty"` // scenario 3
-	Ingest    *IngestResult    `json:"ingest,omitempty"`    // scenario 4
-	Scale     *ScaleResult     `json:"scale,omitempty"`     // scenario 5 (and 2 at 1,000)
+	Floor     *FloorResult     `json:"floor,omitempty"`
+	Isolation *IsolationResult `json:"isolation,omitempty"`
+	Ingest    *IngestResult    `json:"ingest,omitempty"`
+	Scale     *ScaleResult     `json:"scale,omitempty"`
 }
 
-// Target is one target of issue 4 with its verdict.
+func floorOf(t *TransportResults) *FloorResult         { return t.Floor }
+func isolationOf(t *TransportResults) *IsolationResult { return t.Isolation }
+func ingestOf(t *TransportResults) *IngestResult       { return t.Ingest }
+func scaleOf(t *TransportResults) *ScaleResult         { return t.Scale }
+
+// Target is one row of the targets table, with its verdict.
 type Target struct {
 	Scenario  string `json:"scenario"`
 	Name      string `json:"name"`
 	Transport string `json:"transport,omitempty"`
-	// Measured and Baseline are in Unit; BaselineOf says what the
-	// baseline is. Ratio is defined per target (see Limit).
+	// Measured and Baseline are in Unit. Ratio is Measured/Baseline when the
+	// limit is a ratio, else Measured over the limit.
 	Measured   float64 `json:"measured"`
 	Baseline   float64 `json:"baseline"`
 	BaselineOf string  `json:"baseline_of"`
 	Unit       string  `json:"unit"`
 	Ratio      float64 `json:"ratio"`
 	Limit      string  `json:"limit"`
-	// Verdict is PASS, MISS, or NO DATA when the scenario did not run.
-	Verdict string `json:"verdict"`
-	Note    string `json:"note,omitempty"`
+	Verdict    string  `json:"verdict"` // PASS, MISS, or NO DATA when the scenario did not run
+	Note       string  `json:"note,omitempty"`
+
+	ratioText string
 }
 
 // Figure is a measured value reported without a target, per transport.
 type Figure struct {
 	Scenario string            `json:"scenario"`
 	Name     string            `json:"name"`
-	Values   map[string]string `json:"values"` // by transport ("" when transport-independent)
+	Values   map[string]string `json:"values"` // by transport
+}
+
+// reading is what a target measured on one transport.
+type reading struct {
+	value, base float64
+	note        string
+}
+
+// target is a performance goal: a value measured on each transport (or
+// with merged, one row for the worst transport), compared with bound either
+// itself or, with byRatio, as its ratio to the baseline measured beside it.
+type target struct {
+	scenario, name string
+	unit           string
+	baselineOf     string // "" when there is no baseline
+	limit          string // bound as printed
+	bound          float64
+	byRatio        bool // compare value/base, not value
+	atLeast        bool // bound is a minimum (the ratio prints as a share)
+	merged         bool
+	measure        func(*TransportResults) (reading, bool)
+}
+
+// on adapts a measure of one scenario's result to the transport's results;
+// a scenario that did not run gives no reading.
+func on[T any](get func(*TransportResults) *T, f func(*T) reading) func(*TransportResults) (reading, bool) {
+	return func(t *TransportResults) (reading, bool) {
+		if r := get(t); r != nil {
+			return f(r), true
+		}
+		return reading{}, false
+	}
+}
+
+const mib = 1 << 20
+
+// targets are the goals the bench checks, in the order printed.
+var targets = []target{
+	{scenario: "floor", name: "process_list of 10 processes: p50 vs ping p50", unit: "us", baselineOf: "ping p50",
+		limit: "<= 1.5x", bound: 1.5, byRatio: true,
+		measure: on(floorOf, func(f *FloorResult) reading {
+			return reading{value: f.Procs10["list"].P50us, base: f.Procs10["ping"].P50us}
+		})},
+	{scenario: "floor", name: "process_logs of 100 lines: p50 vs ping p50", unit: "us", baselineOf: "ping p50",
+		limit: "<= 2x", bound: 2, byRatio: true,
+		measure: on(floorOf, func(f *FloorResult) reading {
+			return reading{value: f.Procs10["logs100"].P50us, base: f.Procs10["ping"].P50us}
+		})},
+	{scenario: "isolation", name: "process_list p99 during flood + churn vs idle p99", unit: "us", baselineOf: "idle p99",
+		limit: "<= 1.5x", bound: 1.5, byRatio: true, measure: on(isolationOf, isolated("list"))},
+	{scenario: "isolation", name: "process_logs (100 lines) p99 during flood + churn vs idle p99", unit: "us", baselineOf: "idle p99",
+		limit: "<= 1.5x", bound: 1.5, byRatio: true, measure: on(isolationOf, isolated("logs100"))},
+	{scenario: "ingest", name: "log ingest lines/s vs a bare bufio.Scanner on the same flood", unit: "lines/s", baselineOf: "bufio.Scanner",
+		limit: ">= 70%", bound: 0.7, byRatio: true, atLeast: true,
+		measure: on(ingestOf, func(in *IngestResult) reading {
+			return reading{value: in.Server.LinesPerSec, base: in.ScannerLinesPerSec,
+				note: fmt.Sprintf("%.0f MB/s into the ring over %.0f s", in.Server.MBPerSec, in.Server.Seconds)}
+		})},
+	{scenario: "ingest", name: "peak server RSS while flooding (default limits)", unit: "B", baselineOf: "idle RSS",
+		limit: "<= 38.0 MiB (8.0 MiB log bytes + 30 MiB)", bound: defaultLogBytes + 30*mib,
+		measure: on(ingestOf, func(in *IngestResult) reading {
+			return reading{value: float64(in.PeakRSS), base: float64(in.IdleRSS)}
+		})},
+	{scenario: "scale", name: "process_list (default output, a page of 50) with 1,000 processes: p50 vs ping p50", unit: "us", baselineOf: "ping p50",
+		limit: "<= 5x", bound: 5, byRatio: true,
+		measure: on(scaleOf, func(s *ScaleResult) reading {
+			return reading{value: s.Rounds["list"].P50us, base: s.Rounds["ping"].P50us}
+		})},
+	{scenario: "scale", name: "full list of 1,000 (limit 1000) encoded: server CPU per list call beyond a ping", unit: "us", baselineOf: "server CPU per ping",
+		limit: "<= 2 ms", bound: 2000,
+		measure: on(scaleOf, func(s *ScaleResult) reading {
+			return reading{value: s.ListEncodeUs, base: s.ServerCPUPerPingUs,
+				note: "handler alone (debug log \"took\", before encoding) p50 " + fmtValue(s.Handler.P50us, "us")}
+		})},
+	{scenario: "floor, scale", name: "process_list text bytes per process", unit: "B", baselineOf: "structuredContent bytes per process",
+		limit: "<= ~100 B", bound: 100, merged: true, measure: textPerProc},
+	{scenario: "floor, scale", name: "structuredContent empty or default fields (list 10, list 1,000, logs 100)", unit: "fields",
+		limit: "0", merged: true, measure: defaultsIn},
+}
+
+// isolated reads call's p99 under flood and churn against its idle p99.
+func isolated(call string) func(*IsolationResult) reading {
+	return func(r *IsolationResult) reading {
+		a := r.p99("idle", call)
+		return reading{value: r.p99("flood+churn", call), base: a,
+			note: fmt.Sprintf("flood alone %.2fx, churn alone %.2fx; ping p99 in the same rounds %.2fx",
+				ratio(r.p99("flood", call), a), ratio(r.p99("churn", call), a), ratio(r.p99("flood+churn", "ping"), r.p99("idle", "ping")))}
+	}
+}
+
+// listSizes are the measured lists of a transport (10 and 1,000 processes).
+func listSizes(t *TransportResults) []*callSize {
+	var out []*callSize
+	if t.Floor != nil {
+		out = append(out, &t.Floor.List10)
+	}
+	if t.Scale != nil {
+		out = append(out, &t.Scale.List)
+	}
+	return out
+}
+
+func textPerProc(t *TransportResults) (reading, bool) {
+	var r reading
+	ls := listSizes(t)
+	for _, cs := range ls {
+		r.value = max(r.value, float64(cs.TextBytes)/float64(max(cs.Procs, 1)))
+		r.base = max(r.base, float64(cs.StructuredBytes)/float64(max(cs.Procs, 1)))
+	}
+	return r, len(ls) > 0
+}
+
+func defaultsIn(t *TransportResults) (reading, bool) {
+	cs := listSizes(t)
+	if t.Floor != nil {
+		cs = append(cs, &t.Floor.Logs100)
+	}
+	n := map[string]int{}
+	for _, c := range cs {
+		for k, v := range c.DefaultFields {
+			n[k] = max(n[k], v)
+		}
+	}
+	var r reading
+	var paths []string
+	for _, k := range slices.Sorted(maps.Keys(n)) {
+		r.value += float64(n[k])
+		paths = append(paths, fmt.Sprintf("%s x%d", k, n[k]))
+	}
+	r.note = strings.Join(paths, ", ")
+	return r, len(cs) > 0
+}
+
+// evaluate checks every target on the transports measured.
+func evaluate(r *Results) []Target {
+	var out []Target
+	for _, tg := range targets {
+		var rows []Target
+		for _, tr := range r.transports() {
+			if rd, ok := tg.measure(r.Transports[tr]); ok {
+				rows = append(rows, tg.check(tr, rd))
+			}
+		}
+		if tg.merged && len(rows) > 0 {
+			worst := slices.MaxFunc(rows, tg.compare)
+			worst.Transport = ""
+			rows = []Target{worst}
+		}
+		if len(rows) == 0 {
+			rows = []Target{{Scenario: tg.scenario, Name: tg.name, Limit: tg.limit, Verdict: "NO DATA", ratioText: "-"}}
+		}
+		out = append(out, rows...)
+	}
+	return out
+}
+
+// quantity is what tg compares with its bound.
+func (tg target) quantity(value, base float64) float64 {
+	if tg.byRatio {
+		return ratio(value, base)
+	}
+	return value
+}
+
+// compare orders rows from best to worst.
+func (tg target) compare(a, b Target) int {
+	qa, qb := tg.quantity(a.Measured, a.Baseline), tg.quantity(b.Measured, b.Baseline)
+	if tg.atLeast {
+		qa, qb = -qa, -qb
+	}
+	return cmp.Compare(qa, qb)
+}
+
+func (tg target) check(tr string, rd reading) Target {
+	t := Target{Scenario: tg.scenario, Name: tg.name, Transport: tr, Measured: rd.value, Baseline: rd.base,
+		BaselineOf: orDash(tg.baselineOf), Unit: tg.unit, Limit: tg.limit, Note: rd.note}
+	q := tg.quantity(rd.value, rd.base)
+	t.Verdict = verdict(q <= tg.bound)
+	if tg.atLeast {
+		t.Verdict = verdict(q >= tg.bound)
+	}
+	t.Ratio = q
+	if !tg.byRatio {
+		t.Ratio = ratio(q, tg.bound)
+	}
+	switch {
+	case !tg.byRatio && tg.bound == 0:
+		t.ratioText = "-"
+	case tg.atLeast:
+		t.ratioText = fmt.Sprintf("%.0f%%", t.Ratio*100)
+	default:
+		t.ratioText = fmt.Sprintf("%.3gx", t.Ratio)
+	}
+	return t
 }
 
 func verdict(ok bool) string {
@@ -64,231 +265,148 @@ func verdict(ok bool) string {
 	return "MISS"
 }
 
-const mib = 1 << 20
-
-// evaluate turns the measurements into the issue's targets and the other
-// figures.
-func evaluate(r *Results) ([]Target, []Figure) {
-	var ts []Target
-	add := func(t Target) { ts = append(ts, t) }
-	noData := func(scenario, name, tr, limit string) {
-		add(Target{Scenario: scenario, Name: name, Transport: tr, Limit: limit, Verdict: "NO DATA"})
-	}
-
-	// procstate design benchmarks.
-	const (
-		readOne  = "procstate read of 1 record of 1,000 under a full-speed writer: snapshot vs RWMutex"
-		readZero = "procstate read allocs under the writer (snapshot)"
-		inflate  = "procstate reader p99 inflation caused by the writer (snapshot)"
-		update   = "procstate update of one process at 1,000 (snapshot)"
-		updAlloc = "procstate update allocs at 1,000 (snapshot)"
-	)
-	if p := r.Procstate; p != nil {
-		snap, ok1 := p.metric("BenchmarkRead/one/snapshot/writer", "ns/op")
-		rw, ok2 := p.metric("BenchmarkRead/one/rwmutex/writer", "ns/op")
-		if ok1 && ok2 {
-			sp := ratio(rw, snap)
-			add(Target{Scenario: "procstate", Name: readOne, Measured: snap, Unit: "ns", Baseline: rw, BaselineOf: "RWMutex map",
-				Ratio: sp, Limit: ">= 2x faster", Verdict: verdict(sp >= 2)})
-		} else {
-			noData("procstate", readOne, "", ">= 2x faster")
-		}
-		one, ok1 := p.metric("BenchmarkRead/one/snapshot/writer", "read-allocs/op")
-		all, ok2 := p.metric("BenchmarkRead/list/snapshot/writer", "read-allocs/op")
-		if ok1 && ok2 {
-			// The benchmark subtracts the writer's allocations from the
-			// process's total and rounds to 0.001; runtime bookkeeping
-			// leaves a few allocations per run, which short runs show.
-			add(Target{Scenario: "procstate", Name: readZero + ": one record, list of all", Measured: max(one, all), Unit: "allocs",
-				BaselineOf: "-", Limit: "0 (< 0.01/op)", Verdict: verdict(one < 0.01 && all < 0.01),
-				Note: fmt.Sprintf("one %g, list %g read-allocs/op", one, all)})
-		} else {
-			noData("procstate", readZero, "", "0")
-		}
-		infl, ok1 := p.metric("BenchmarkReadLatency/snapshot", "p99-inflation")
-		rwInfl, ok2 := p.metric("BenchmarkReadLatency/rwmutex", "p99-inflation")
-		if ok1 && ok2 {
-			idle, _ := p.metric("BenchmarkReadLatency/snapshot", "p99-idle-ns")
-			busy, _ := p.metric("BenchmarkReadLatency/snapshot", "p99-writer-ns")
-			note := fmt.Sprintf("snapshot p99 %.0f ns idle, %.0f ns under the writer", idle, busy)
-			if fresh, ok := p.metric("BenchmarkReadLatency/snapshot", "fresh-%"); ok {
-				note += fmt.Sprintf("; %.1f%% of reads under the writer found a record it had just replaced (a cross-core fetch)", fresh)
-			}
-			if one, ok := p.metric("BenchmarkReadLatency/snapshot"+oneCPU, "p99-inflation"); ok {
-				note += fmt.Sprintf("; on one CPU %.2fx", one)
-			}
-			add(Target{Scenario: "procstate", Name: inflate, Measured: infl, Unit: "x", Baseline: rwInfl, BaselineOf: "RWMutex map's inflation",
-				Ratio: infl, Limit: "<= 1.5x", Verdict: verdict(infl <= 1.5), Note: note})
-		} else {
-			noData("procstate", inflate, "", "<= 1.5x")
-		}
-		upd, ok1 := p.metric("BenchmarkUpdate/snapshot", "ns/op")
-		mc, ok2 := p.metric("BenchmarkUpdate/mapcopy", "ns/op")
-		ua, ok3 := p.metric("BenchmarkUpdate/snapshot", "allocs/op")
-		mca, _ := p.metric("BenchmarkUpdate/mapcopy", "allocs/op")
-		if ok1 && ok2 && ok3 {
-			add(Target{Scenario: "procstate", Name: update, Measured: upd, Unit: "ns", Baseline: mc, BaselineOf: "copying the 1,000-entry map",
-				Ratio: ratio(upd, mc), Limit: "about 1 µs (<= 1.5 µs)", Verdict: verdict(upd <= 1500)})
-			add(Target{Scenario: "procstate", Name: updAlloc, Measured: ua, Unit: "allocs", Baseline: mca, BaselineOf: "copying the map",
-				Ratio: ratio(ua, mca), Limit: "a few (<= 4)", Verdict: verdict(ua <= 4)})
-		} else {
-			noData("procstate", update, "", "about 1 µs")
-			noData("procstate", updAlloc, "", "a few")
-		}
-	} else {
-		for _, n := range []string{readOne, readZero, inflate, update, updAlloc} {
-			noData("procstate", n, "", "")
-		}
-	}
-
-	trs := r.transports()
-
-	// Scenario 2: list and logs against ping.
-	for _, tr := range trs {
-		f := r.Transports[tr].Floor
-		const list10, logs100 = "process_list of 10 processes: p50 vs ping p50", "process_logs of 100 lines: p50 vs ping p50"
-		if f == nil {
-			noData("2", list10, tr, "<= 1.5x")
-			noData("2", logs100, tr, "<= 2x")
-			continue
-		}
-		ping := f.Procs10["ping"].P50us
-		l := f.Procs10["list"].P50us
-		g := f.Procs10["logs100"].P50us
-		add(Target{Scenario: "2", Name: list10, Transport: tr, Measured: l, Unit: "us", Baseline: ping, BaselineOf: "ping p50",
-			Ratio: ratio(l, ping), Limit: "<= 1.5x", Verdict: verdict(ratio(l, ping) <= 1.5)})
-		add(Target{Scenario: "2", Name: logs100, Transport: tr, Measured: g, Unit: "us", Baseline: ping, BaselineOf: "ping p50",
-			Ratio: ratio(g, ping), Limit: "<= 2x", Verdict: verdict(ratio(g, ping) <= 2)})
-	}
-
-	// Scenario 3: isolation.
-	for _, tr := range trs {
-		iso := r.Transports[tr].Isolation
-		for _, call := range []string{"list", "logs100"} {
-			name := fmt.Sprintf("%s p99 during flood + churn vs idle p99", map[string]string{"list": "process_list", "logs100": "process_logs (100 lines)"}[call])
-			idle, busy := iso.phase("idle"), iso.phase("flood+churn")
-			if idle == nil || busy == nil {
-				noData("3", name, tr, "<= 1.5x")
-				continue
-			}
-			a, z := idle.Calls[call].P99us, busy.Calls[call].P99us
-			add(Target{Scenario: "3", Name: name, Transport: tr, Measured: z, Unit: "us", Baseline: a, BaselineOf: "idle p99",
-				Ratio: ratio(z, a), Limit: "<= 1.5x", Verdict: verdict(ratio(z, a) <= 1.5),
-				Note: fmt.Sprintf("flood alone %.2fx, churn alone %.2fx; ping p99 in the same rounds %.2fx",
-					ratio(iso.p99("flood", call), a), ratio(iso.p99("churn", call), a), ratio(iso.p99("flood+churn", "ping"), iso.p99("idle", "ping")))})
-		}
-	}
-
-	// Scenario 4: ingest and memory.
-	for _, tr := range trs {
-		in := r.Transports[tr].Ingest
-		const rateName, rssName = "log ingest lines/s vs a bare bufio.Scanner on the same flood", "peak server RSS while flooding (default limits)"
-		if in == nil {
-			noData("4", rateName, tr, ">= 70%")
-			noData("4", rssName, tr, "<= log bytes + 30 MiB")
-			continue
-		}
-		q := ratio(in.Server.LinesPerSec, in.ScannerLinesPerSec)
-		add(Target{Scenario: "4", Name: rateName, Transport: tr, Measured: in.Server.LinesPerSec, Unit: "lines/s",
-			Baseline: in.ScannerLinesPerSec, BaselineOf: "bufio.Scanner", Ratio: q, Limit: ">= 70%", Verdict: verdict(q >= 0.7),
-			Note: fmt.Sprintf("%.0f MB/s into the ring over %.0f s", in.Server.MBPerSec, in.Server.Seconds)})
-		lim := float64(in.LogBytesLimit + 30*mib)
-		add(Target{Scenario: "4", Name: rssName, Transport: tr, Measured: float64(in.PeakRSS), Unit: "B",
-			Baseline: float64(in.IdleRSS), BaselineOf: "idle RSS", Ratio: ratio(float64(in.PeakRSS), lim),
-			Limit:   fmt.Sprintf("<= %s (%s log bytes + 30 MiB)", fmtValue(lim, "B"), fmtValue(float64(in.LogBytesLimit), "B")),
-			Verdict: verdict(float64(in.PeakRSS) <= lim)})
-	}
-
-	// Scenario 5 (and 2 at 1,000): list of 1,000.
-	for _, tr := range trs {
-		sc := r.Transports[tr].Scale
-		const p50Name, encName = "process_list (default output, a page of 50) with 1,000 processes: p50 vs ping p50", "full list of 1,000 (limit 1000) encoded: server CPU per list call beyond a ping"
-		if sc == nil {
-			noData("5", p50Name, tr, "<= 5x")
-			noData("5", encName, tr, "< 2 ms")
-			continue
-		}
-		ping, l := sc.Rounds["ping"].P50us, sc.Rounds["list"].P50us
-		add(Target{Scenario: "5", Name: p50Name, Transport: tr, Measured: l, Unit: "us", Baseline: ping, BaselineOf: "ping p50",
-			Ratio: ratio(l, ping), Limit: "<= 5x", Verdict: verdict(ratio(l, ping) <= 5)})
-		add(Target{Scenario: "5", Name: encName, Transport: tr, Measured: sc.ListEncodeUs, Unit: "us", Baseline: sc.ServerCPUPerPingUs,
-			BaselineOf: "server CPU per ping", Ratio: ratio(sc.ListEncodeUs, 2000), Limit: "< 2 ms", Verdict: verdict(sc.ListEncodeUs < 2000),
-			Note: fmt.Sprintf("handler alone (debug log \"took\", before encoding) p50 %s", fmtValue(sc.Handler.P50us, "us"))})
-	}
-
-	// Compact output: the text and structured content do not depend on
-	// the transport; every transport's results are checked.
-	const textName, defName = "process_list text bytes per process", "structuredContent empty or default fields (list 10, list 1,000, logs 100)"
-	var perProc, structPerProc float64
-	defaults := map[string]int{}
-	seen := false
-	for _, tr := range trs {
-		t := r.Transports[tr]
-		for _, cs := range []*callSize{floorSize(t, "list10"), scaleList(t)} {
-			if cs == nil || cs.Procs == 0 {
-				continue
-			}
-			seen = true
-			perProc = max(perProc, float64(cs.TextBytes)/float64(cs.Procs))
-			structPerProc = max(structPerProc, float64(cs.StructuredBytes)/float64(cs.Procs))
-		}
-		for _, cs := range []*callSize{floorSize(t, "list10"), floorSize(t, "logs100"), scaleList(t)} {
-			if cs != nil {
-				for k, v := range cs.DefaultFields {
-					defaults[k] = max(defaults[k], v)
-				}
-			}
-		}
-	}
-	if seen {
-		add(Target{Scenario: "2, 5", Name: textName, Measured: perProc, Unit: "B", Baseline: structPerProc,
-			BaselineOf: "structuredContent bytes per process", Ratio: ratio(perProc, 100), Limit: "<= ~100 B",
-			Verdict: verdict(perProc <= 100)})
-		n := sumCounts(defaults)
-		var paths []string
-		for _, k := range slices.Sorted(func(yield func(string) bool) {
-			for k := range defaults {
-				if !yield(k) {
-					return
-				}
-			}
-		}) {
-			paths = append(paths, fmt.Sprintf("%s x%d", k, defaults[k]))
-		}
-		add(Target{Scenario: "2, 5", Name: defName, Measured: float64(n), Unit: "fields", BaselineOf: "-",
-			Limit: "0", Verdict: verdict(n == 0), Note: strings.Join(paths, ", ")})
-	} else {
-		noData("2, 5", textName, "", "<= ~100 B")
-		noData("2, 5", defName, "", "0")
-	}
-	return ts, figures(r, trs)
+// figure is a measurement printed without a target, one column per
+// transport; value is "" where it was not measured.
+type figure struct {
+	scenario, name string
+	value          func(*TransportResults) string
 }
 
-func floorSize(t *TransportResults, which string) *callSize {
-	if t.Floor == nil {
-		return nil
+// show adapts a figure of one scenario's result, as on does for targets.
+func show[T any](get func(*TransportResults) *T, f func(*T) string) func(*TransportResults) string {
+	return func(t *TransportResults) string {
+		if r := get(t); r != nil {
+			return f(r)
+		}
+		return ""
 	}
-	switch which {
-	case "list10":
-		return &t.Floor.List10
-	case "logs100":
-		return &t.Floor.Logs100
-	}
-	return nil
 }
 
-func scaleList(t *TransportResults) *callSize {
-	if t.Scale == nil {
-		return nil
+func lat(l Latency) string { return fmtValue(l.P50us, "us") + " / " + fmtValue(l.P99us, "us") }
+
+// vsPing is a latency and its p50's ratio to ping's.
+func vsPing(l, ping Latency) string {
+	return fmt.Sprintf("%s (%.2fx)", lat(l), ratio(l.P50us, ping.P50us))
+}
+
+func perProc(bytes, procs int) float64 { return float64(bytes) / float64(max(procs, 1)) }
+
+// byPhase lists one value of every isolation phase.
+func byPhase(f func(*phaseStats) string) func(*TransportResults) string {
+	return show(isolationOf, func(r *IsolationResult) string {
+		var parts []string
+		for _, p := range r.Phases {
+			parts = append(parts, f(p))
+		}
+		return strings.Join(parts, ", ")
+	})
+}
+
+func p99Of(call string) func(*phaseStats) string {
+	return func(p *phaseStats) string { return fmtValue(p.Calls[call].P99us, "us") }
+}
+
+func p50Of(call string) func(*phaseStats) string {
+	return func(p *phaseStats) string { return fmtValue(p.Calls[call].P50us, "us") }
+}
+
+var figures = []figure{
+	{"floor", "ping p50 / p99, 1 caller", show(floorOf, func(f *FloorResult) string { return lat(f.Ping1.Latency) })},
+	{"floor", "ping calls/s, 1 caller", show(floorOf, func(f *FloorResult) string { return fmt.Sprintf("%.0f", f.Ping1.CallsPerSec) })},
+	{"floor", "ping p50 / p99, 8 callers", show(floorOf, func(f *FloorResult) string { return lat(f.Ping8.Latency) })},
+	{"floor", "ping calls/s, 8 callers", show(floorOf, func(f *FloorResult) string {
+		return fmt.Sprintf("%.0f (%s)", f.Ping8.CallsPerSec, f.Ping8Clients)
+	})},
+	{"floor", "ping p50 / p99 (interleaved with list 10, logs 100)", show(floorOf, func(f *FloorResult) string { return lat(f.Procs10["ping"]) })},
+	{"floor", "process_list 10 p50 / p99", show(floorOf, func(f *FloorResult) string { return lat(f.Procs10["list"]) })},
+	{"floor", "process_logs 100 lines p50 / p99", show(floorOf, func(f *FloorResult) string { return lat(f.Procs10["logs100"]) })},
+	{"floor", "tool call floor: process_list of no processes, p50 / p99 (ratio of p50 to ping p50)", show(floorOf, func(f *FloorResult) string {
+		return vsPing(f.Procs10["empty"], f.Procs10["ping"])
+	})},
+	{"floor", "process_list 100 p50 / p99 (ratio of p50 to ping p50)", show(floorOf, func(f *FloorResult) string {
+		return vsPing(f.Procs100["list"], f.Procs100["ping"])
+	})},
+	{"floor", "wire bytes: ping, list 10, list 100, logs 100", show(floorOf, func(f *FloorResult) string {
+		return fmt.Sprintf("%d, %d, %d, %d", f.Ping.WireBytes, f.List10.WireBytes, f.List100.WireBytes, f.Logs100.WireBytes)
+	})},
+	{"floor", "server CPU per call, 10 processes: ping, list 10, logs 100", show(floorOf, func(f *FloorResult) string {
+		c := f.ServerCPUUs
+		return fmtValue(c["ping"], "us") + ", " + fmtValue(c["list"], "us") + ", " + fmtValue(c["logs100"], "us")
+	})},
+	{"floor", "client decode of the result (bench process): list 10, logs 100", show(floorOf, func(f *FloorResult) string {
+		return fmtValue(f.List10.ClientDecodeUs, "us") + ", " + fmtValue(f.Logs100.ClientDecodeUs, "us")
+	})},
+	{"floor", "list 10: text / structured bytes per process", show(floorOf, func(f *FloorResult) string {
+		return fmt.Sprintf("%.0f / %.0f", perProc(f.List10.TextBytes, f.List10.Procs), perProc(f.List10.StructuredBytes, f.List10.Procs))
+	})},
+	{"scale", "process_list 1,000 p50 / p99; ping p50 / p99", show(scaleOf, func(s *ScaleResult) string {
+		return lat(s.Rounds["list"]) + "; " + lat(s.Rounds["ping"])
+	})},
+	{"scale", "list 1,000: wire bytes; text / structured bytes per process", show(scaleOf, func(s *ScaleResult) string {
+		return fmt.Sprintf("%d; %.0f / %.0f", s.List.WireBytes, perProc(s.List.TextBytes, s.List.Procs), perProc(s.List.StructuredBytes, s.List.Procs))
+	})},
+	{"isolation", "list p99 by phase: idle, flood, churn, flood+churn, idle-after", byPhase(p99Of("list"))},
+	{"isolation", "list p50 by phase", byPhase(p50Of("list"))},
+	{"isolation", "logs100 p99 by phase: idle, flood, churn, flood+churn, idle-after", byPhase(p99Of("logs100"))},
+	{"isolation", "logs100 p50 by phase", byPhase(p50Of("logs100"))},
+	{"isolation", "ping p99 by phase (no process state read)", byPhase(p99Of("ping"))},
+	{"isolation", "server cores used by phase", byPhase(func(p *phaseStats) string { return fmt.Sprintf("%.2f", p.ServerCores) })},
+	{"isolation", "flood lines/s; churn starts/s (flood+churn phase)", show(isolationOf, func(r *IsolationResult) string {
+		p := r.phase("flood+churn")
+		if p == nil {
+			return ""
+		}
+		return fmt.Sprintf("%s; %.0f", fmtValue(p.FloodLinesPerSec, "lines/s"), p.ChurnStartsPerSec)
+	})},
+	{"ingest", "server ingest: lines/s, MB/s", show(ingestOf, func(in *IngestResult) string {
+		return fmt.Sprintf("%s, %.0f MB/s", fmtValue(in.Server.LinesPerSec, "lines/s"), in.Server.MBPerSec)
+	})},
+	{"ingest", "bufio.Scanner before / after: lines/s", show(ingestOf, func(in *IngestResult) string {
+		return fmtValue(in.Scanner[0].LinesPerSec, "lines/s") + " / " + fmtValue(in.Scanner[1].LinesPerSec, "lines/s")
+	})},
+	{"ingest", "server RSS: idle, peak (VmHWM), max sampled", show(ingestOf, func(in *IngestResult) string {
+		return fmtValue(float64(in.IdleRSS), "B") + ", " + fmtValue(float64(in.PeakRSS), "B") + ", " + fmtValue(float64(in.MaxSampledRSS), "B")
+	})},
+	{"scale", "server ready (exec to initialize answered)", show(scaleOf, func(s *ScaleResult) string { return fmtValue(s.ServerReadyMs*1000, "us") })},
+	{"scale", "start 1,000 sleeps (8 callers)", show(scaleOf, func(s *ScaleResult) string { return fmtValue(s.StartAllMs*1000, "us") })},
+	{"scale", "stop 1,000 (8 callers)", show(scaleOf, func(s *ScaleResult) string { return fmtValue(s.StopAllMs*1000, "us") })},
+	{"scale", "server RSS: idle, with 1,000; per process (default limits; a process that prints nothing holds two 4 KiB read buffers and under 1 KiB of ring)", show(scaleOf, func(s *ScaleResult) string {
+		return fmt.Sprintf("%s, %s; %s", fmtValue(float64(s.IdleRSS), "B"), fmtValue(float64(s.RSSAfterStart), "B"), fmtValue(s.RSSPerProc, "B"))
+	})},
+	{"scale", "server OS threads: idle, with 1,000", show(scaleOf, func(s *ScaleResult) string {
+		return fmt.Sprintf("%d, %d", s.ThreadsIdle, s.ThreadsAfterStart)
+	})},
+	{"scale", "server RSS per process without log buffers (--log-lines 1)", show(scaleOf, func(s *ScaleResult) string {
+		if s.RSSPerProcSmallRing == 0 {
+			return ""
+		}
+		return fmtValue(s.RSSPerProcSmallRing, "B")
+	})},
+	{"scale", "list 1,000: handler p50 (debug log); server CPU per list / per ping; client decode", show(scaleOf, func(s *ScaleResult) string {
+		return fmt.Sprintf("%s; %s / %s; %s", fmtValue(s.Handler.P50us, "us"), fmtValue(s.ServerCPUPerListUs, "us"),
+			fmtValue(s.ServerCPUPerPingUs, "us"), fmtValue(s.List.ClientDecodeUs, "us"))
+	})},
+}
+
+// figuresOf renders the figures measured on at least one transport.
+func figuresOf(r *Results) []Figure {
+	var out []Figure
+	for _, f := range figures {
+		fig := Figure{Scenario: f.scenario, Name: f.name, Values: map[string]string{}}
+		for _, tr := range r.transports() {
+			if v := f.value(r.Transports[tr]); v != "" {
+				fig.Values[tr] = v
+			}
+		}
+		if len(fig.Values) > 0 {
+			out = append(out, fig)
+		}
 	}
-	return &t.Scale.List
+	return out
 }
 
 // phase returns the named phase, or nil.
 func (r *IsolationResult) phase(name string) *phaseStats {
-	if r == nil {
-		return nil
-	}
 	for _, p := range r.Phases {
 		if p.Name == name {
 			return p
@@ -307,213 +425,30 @@ func (r *IsolationResult) p99(phase, call string) float64 {
 
 // transports lists the transports measured, in their usual order.
 func (r *Results) transports() []string {
-	var trs []string
-	for _, tr := range allTransports {
-		if r.Transports[tr] != nil {
-			trs = append(trs, tr)
-		}
-	}
-	return trs
-}
-
-// figures are the other measurements, one row per figure, one column per
-// transport.
-func figures(r *Results, trs []string) []Figure {
-	var fs []Figure
-	row := func(scenario, name string, val func(t *TransportResults) string) {
-		f := Figure{Scenario: scenario, Name: name, Values: map[string]string{}}
-		for _, tr := range trs {
-			if v := val(r.Transports[tr]); v != "" {
-				f.Values[tr] = v
-			}
-		}
-		if len(f.Values) > 0 {
-			fs = append(fs, f)
-		}
-	}
-	lat := func(l Latency) string {
-		return fmt.Sprintf("%s / %s", fmtValue(l.P50us, "us"), fmtValue(l.P99us, "us"))
-	}
-	floor := func(get func(*FloorResult) string) func(*TransportResults) string {
-		return func(t *TransportResults) string {
-			if t.Floor == nil {
-				return ""
-			}
-			return get(t.Floor)
-		}
-	}
-	row("1", "ping p50 / p99, 1 caller", floor(func(f *FloorResult) string { return lat(f.Ping1.Latency) }))
-	row("1", "ping calls/s, 1 caller", floor(func(f *FloorResult) string { return fmt.Sprintf("%.0f", f.Ping1.CallsPerSec) }))
-	row("1", "ping p50 / p99, 8 callers", floor(func(f *FloorResult) string { return lat(f.Ping8.Latency) }))
-	row("1", "ping calls/s, 8 callers", floor(func(f *FloorResult) string {
-		return fmt.Sprintf("%.0f (%s)", f.Ping8.CallsPerSec, f.Ping8Clients)
-	}))
-	row("2", "ping p50 / p99 (interleaved with list 10, logs 100)", floor(func(f *FloorResult) string { return lat(f.Procs10["ping"]) }))
-	row("2", "process_list 10 p50 / p99", floor(func(f *FloorResult) string { return lat(f.Procs10["list"]) }))
-	row("2", "process_logs 100 lines p50 / p99", floor(func(f *FloorResult) string { return lat(f.Procs10["logs100"]) }))
-	row("2", "tool call floor: process_list of no processes, p50 / p99 (ratio of p50 to ping p50)", floor(func(f *FloorResult) string {
-		return fmt.Sprintf("%s (%.2fx)", lat(f.Procs10["empty"]), ratio(f.Procs10["empty"].P50us, f.Procs10["ping"].P50us))
-	}))
-	row("2", "process_list 100 p50 / p99 (ratio of p50 to ping p50)", floor(func(f *FloorResult) string {
-		return fmt.Sprintf("%s (%.2fx)", lat(f.Procs100["list"]), ratio(f.Procs100["list"].P50us, f.Procs100["ping"].P50us))
-	}))
-	row("2", "wire bytes: ping, list 10, list 100, logs 100", floor(func(f *FloorResult) string {
-		return fmt.Sprintf("%d, %d, %d, %d", f.Ping.WireBytes, f.List10.WireBytes, f.List100.WireBytes, f.Logs100.WireBytes)
-	}))
-	row("2", "server CPU per call, 10 processes: ping, list 10, logs 100", floor(func(f *FloorResult) string {
-		return fmt.Sprintf("%s, %s, %s", fmtValue(f.ServerCPUUs["ping"], "us"), fmtValue(f.ServerCPUUs["list"], "us"), fmtValue(f.ServerCPUUs["logs100"], "us"))
-	}))
-	row("2", "client decode of the result (bench process): list 10, logs 100", floor(func(f *FloorResult) string {
-		return fmt.Sprintf("%s, %s", fmtValue(f.List10.ClientDecodeUs, "us"), fmtValue(f.Logs100.ClientDecodeUs, "us"))
-	}))
-	row("2", "list 10: text / structured bytes per process", floor(func(f *FloorResult) string {
-		return fmt.Sprintf("%.0f / %.0f", float64(f.List10.TextBytes)/float64(max(f.List10.Procs, 1)), float64(f.List10.StructuredBytes)/float64(max(f.List10.Procs, 1)))
-	}))
-	scale := func(get func(*ScaleResult) string) func(*TransportResults) string {
-		return func(t *TransportResults) string {
-			if t.Scale == nil {
-				return ""
-			}
-			return get(t.Scale)
-		}
-	}
-	row("2, 5", "process_list 1,000 p50 / p99; ping p50 / p99", scale(func(s *ScaleResult) string {
-		return fmt.Sprintf("%s; %s", lat(s.Rounds["list"]), lat(s.Rounds["ping"]))
-	}))
-	row("2, 5", "list 1,000: wire bytes; text / structured bytes per process", scale(func(s *ScaleResult) string {
-		return fmt.Sprintf("%d; %.0f / %.0f", s.List.WireBytes, float64(s.List.TextBytes)/float64(max(s.List.Procs, 1)), float64(s.List.StructuredBytes)/float64(max(s.List.Procs, 1)))
-	}))
-	iso := func(get func(*IsolationResult) string) func(*TransportResults) string {
-		return func(t *TransportResults) string {
-			if t.Isolation == nil {
-				return ""
-			}
-			return get(t.Isolation)
-		}
-	}
-	for _, call := range []string{"list", "logs100"} {
-		row("3", call+" p99 by phase: idle, flood, churn, flood+churn, idle-after", iso(func(r *IsolationResult) string {
-			var parts []string
-			for _, p := range r.Phases {
-				parts = append(parts, fmtValue(p.Calls[call].P99us, "us"))
-			}
-			return strings.Join(parts, ", ")
-		}))
-		row("3", call+" p50 by phase", iso(func(r *IsolationResult) string {
-			var parts []string
-			for _, p := range r.Phases {
-				parts = append(parts, fmtValue(p.Calls[call].P50us, "us"))
-			}
-			return strings.Join(parts, ", ")
-		}))
-	}
-	row("3", "ping p99 by phase (no process state read)", iso(func(r *IsolationResult) string {
-		var parts []string
-		for _, p := range r.Phases {
-			parts = append(parts, fmtValue(p.Calls["ping"].P99us, "us"))
-		}
-		return strings.Join(parts, ", ")
-	}))
-	row("3", "server cores used by phase", iso(func(r *IsolationResult) string {
-		var parts []string
-		for _, p := range r.Phases {
-			parts = append(parts, fmt.Sprintf("%.2f", p.ServerCores))
-		}
-		return strings.Join(parts, ", ")
-	}))
-	row("3", "flood lines/s; churn starts/s (flood+churn phase)", iso(func(r *IsolationResult) string {
-		p := r.phase("flood+churn")
-		if p == nil {
-			return ""
-		}
-		return fmt.Sprintf("%s; %.0f", fmtValue(p.FloodLinesPerSec, "lines/s"), p.ChurnStartsPerSec)
-	}))
-	ingest := func(get func(*IngestResult) string) func(*TransportResults) string {
-		return func(t *TransportResults) string {
-			if t.Ingest == nil {
-				return ""
-			}
-			return get(t.Ingest)
-		}
-	}
-	row("4", "server ingest: lines/s, MB/s", ingest(func(in *IngestResult) string {
-		return fmt.Sprintf("%s, %.0f MB/s", fmtValue(in.Server.LinesPerSec, "lines/s"), in.Server.MBPerSec)
-	}))
-	row("4", "bufio.Scanner before / after: lines/s", ingest(func(in *IngestResult) string {
-		if len(in.Scanner) != 2 {
-			return ""
-		}
-		return fmt.Sprintf("%s / %s", fmtValue(in.Scanner[0].LinesPerSec, "lines/s"), fmtValue(in.Scanner[1].LinesPerSec, "lines/s"))
-	}))
-	row("4", "server RSS: idle, peak (VmHWM), max sampled", ingest(func(in *IngestResult) string {
-		return fmt.Sprintf("%s, %s, %s", fmtValue(float64(in.IdleRSS), "B"), fmtValue(float64(in.PeakRSS), "B"), fmtValue(float64(in.MaxSampledRSS), "B"))
-	}))
-	row("5", "server ready (exec to initialize answered)", scale(func(s *ScaleResult) string { return fmtValue(s.ServerReadyMs*1000, "us") }))
-	row("5", "start 1,000 sleeps (8 callers)", scale(func(s *ScaleResult) string { return fmtValue(s.StartAllMs*1000, "us") }))
-	row("5", "stop 1,000 (8 callers)", scale(func(s *ScaleResult) string { return fmtValue(s.StopAllMs*1000, "us") }))
-	row("5", "server RSS: idle, with 1,000; per process (default limits; a process that prints nothing holds two 4 KiB read buffers and under 1 KiB of ring)", scale(func(s *ScaleResult) string {
-		return fmt.Sprintf("%s, %s; %s", fmtValue(float64(s.IdleRSS), "B"), fmtValue(float64(s.RSSAfterStart), "B"), fmtValue(s.RSSPerProc, "B"))
-	}))
-	row("5", "server OS threads: idle, with 1,000", scale(func(s *ScaleResult) string {
-		return fmt.Sprintf("%d, %d", s.ThreadsIdle, s.ThreadsAfterStart)
-	}))
-	row("5", "server RSS per process without log buffers (--log-lines 1)", scale(func(s *ScaleResult) string {
-		if s.RSSPerProcSmallRing == 0 {
-			return ""
-		}
-		return fmtValue(s.RSSPerProcSmallRing, "B")
-	}))
-	row("5", "list 1,000: handler p50 (debug log); server CPU per list / per ping; client decode", scale(func(s *ScaleResult) string {
-		return fmt.Sprintf("%s; %s / %s; %s", fmtValue(s.Handler.P50us, "us"), fmtValue(s.ServerCPUPerListUs, "us"), fmtValue(s.ServerCPUPerPingUs, "us"), fmtValue(s.List.ClientDecodeUs, "us"))
-	}))
-	return fs
+	return slices.DeleteFunc(slices.Clone(allTransports), func(tr string) bool { return r.Transports[tr] == nil })
 }
 
 // fmtValue renders v in unit for the table.
 func fmtValue(v float64, unit string) string {
-	switch unit {
-	case "ns":
-		if v >= 1000 {
-			return fmt.Sprintf("%.2f µs", v/1000)
-		}
-		return fmt.Sprintf("%.0f ns", v)
-	case "us":
-		switch {
-		case v >= 1e6:
-			return fmt.Sprintf("%.2f s", v/1e6)
-		case v >= 1000:
-			return fmt.Sprintf("%.2f ms", v/1000)
-		case v >= 100:
-			return fmt.Sprintf("%.0f µs", v)
-		}
+	switch {
+	case unit == "us" && v >= 1e6:
+		return fmt.Sprintf("%.2f s", v/1e6)
+	case unit == "us" && v >= 1000:
+		return fmt.Sprintf("%.2f ms", v/1000)
+	case unit == "us" && v >= 100:
+		return fmt.Sprintf("%.0f µs", v)
+	case unit == "us":
 		return fmt.Sprintf("%.1f µs", v)
-	case "B":
-		switch {
-		case v >= mib:
-			return fmt.Sprintf("%.1f MiB", v/mib)
-		case v >= 10<<10:
-			return fmt.Sprintf("%.1f KiB", v/(1<<10))
-		}
+	case unit == "B" && v >= mib:
+		return fmt.Sprintf("%.1f MiB", v/mib)
+	case unit == "B" && v >= 10<<10:
+		return fmt.Sprintf("%.1f KiB", v/(1<<10))
+	case unit == "B":
 		return fmt.Sprintf("%.0f B", v)
-	case "lines/s":
+	case unit == "lines/s":
 		return fmt.Sprintf("%.2fM lines/s", v/1e6)
-	case "x":
-		return fmt.Sprintf("%.2fx", v)
-	case "allocs":
-		return fmt.Sprintf("%g allocs/op", v)
 	}
 	return fmt.Sprintf("%g %s", v, unit)
-}
-
-// fmtRatio renders a target's ratio.
-func fmtRatio(t Target) string {
-	switch {
-	case t.Verdict == "NO DATA" || t.BaselineOf == "-":
-		return "-"
-	case strings.HasPrefix(t.Limit, ">= 70%"):
-		return fmt.Sprintf("%.0f%%", t.Ratio*100)
-	}
-	return fmt.Sprintf("%.3gx", t.Ratio)
 }
 
 // printReport writes the markdown tables.
@@ -522,9 +457,7 @@ func printReport(w io.Writer, r *Results) {
 	fmt.Fprintf(w, "\n## brummer-bench results\n\n")
 	fmt.Fprintf(w, "`%s` on %d CPUs (%s), %s, kernel %s; load average %s at start, %s at end; %.0f s.\n\n",
 		r.Command, m.CPUs, m.CPUModel, m.GoVersion, m.Kernel, m.LoadAvgStart, m.LoadAvgEnd, r.Seconds)
-	fmt.Fprintf(w, "### Targets (issue 4)\n\n")
-	fmt.Fprintf(w, "| # | target | transport | measured | baseline (same run) | ratio | limit | result |\n")
-	fmt.Fprintf(w, "|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(w, "### Targets\n\n| scenario | target | transport | measured | baseline (same run) | ratio | limit | result |\n|---|---|---|---|---|---|---|---|\n")
 	for _, t := range r.Targets {
 		meas, base := "-", "-"
 		if t.Verdict != "NO DATA" {
@@ -538,11 +471,11 @@ func printReport(w io.Writer, r *Results) {
 			name += " <br><sub>" + t.Note + "</sub>"
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | **%s** |\n",
-			t.Scenario, name, orDash(t.Transport), meas, base, fmtRatio(t), t.Limit, t.Verdict)
+			t.Scenario, name, orDash(t.Transport), meas, base, t.ratioText, t.Limit, t.Verdict)
 	}
 	if len(r.Figures) > 0 {
 		trs := r.transports()
-		fmt.Fprintf(w, "\n### Other figures\n\n| # | figure | %s |\n|---|---|%s\n", strings.Join(trs, " | "), strings.Repeat("---|", len(trs)))
+		fmt.Fprintf(w, "\n### Other figures\n\n| scenario | figure | %s |\n|---|---|%s\n", strings.Join(trs, " | "), strings.Repeat("---|", len(trs)))
 		for _, f := range r.Figures {
 			var vals []string
 			for _, tr := range trs {

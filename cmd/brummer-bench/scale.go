@@ -6,36 +6,31 @@ import (
 	"time"
 )
 
-// ScaleResult is scenario 5 on one transport (and the 1,000-process row of
-// scenario 2): 1,000 live processes started, listed and stopped.
+// ScaleResult is the scale scenario on one transport: 1,000 live processes
+// started, listed and stopped.
 type ScaleResult struct {
-	Procs int `json:"procs"`
-	// Callers is how many concurrent callers start and stop the processes.
-	Callers int `json:"callers"`
-	// ServerReadyMs is from exec of the server to its initialize answer.
-	ServerReadyMs float64 `json:"server_ready_ms"`
+	Procs         int     `json:"procs"`
+	Callers       int     `json:"callers"`         // concurrent callers that start and stop them
+	ServerReadyMs float64 `json:"server_ready_ms"` // from exec to the initialize answer
 	IdleRSS       int64   `json:"idle_rss"`
 	StartAllMs    float64 `json:"start_all_ms"`
 	RSSAfterStart int64   `json:"rss_after_start"`
 	// ThreadsIdle and ThreadsAfterStart are the server's OS threads.
 	ThreadsIdle       int64 `json:"threads_idle"`
 	ThreadsAfterStart int64 `json:"threads_after_start"`
-	// RSSPerProc is (RSSAfterStart - IdleRSS) / Procs.
-	RSSPerProc float64 `json:"rss_per_proc"`
-	// RSSPerProcSmallRing is the same with --log-lines 1 --log-bytes 1024
-	// on a server of its own: the cost of a process without its log
-	// buffers. It is measured on the first transport of a full run only.
+	// RSSPerProc is (RSSAfterStart - IdleRSS) / Procs; RSSPerProcSmallRing
+	// the same on a server with --log-lines 1 --log-bytes 1024 (first
+	// transport of a full run only): a process without its log buffers.
+	RSSPerProc          float64 `json:"rss_per_proc"`
 	RSSPerProcSmallRing float64 `json:"rss_per_proc_small_ring,omitempty"`
-	// Rounds are interleaved ping and process_list calls (its default output, a page of 50).
-	Rounds map[string]Latency `json:"rounds"`
-	// Handler summarises the server's own handler time of those list
-	// calls, from its debug log ("took"); it ends before mcp-go encodes
-	// the result.
-	Handler Latency `json:"handler"`
+	// Rounds are interleaved ping and process_list calls (its default
+	// output, a page of 50). Handler is the server's own handler time of
+	// the full lists, from its debug log ("took"), before mcp-go encodes.
+	Rounds  map[string]Latency `json:"rounds"`
+	Handler Latency            `json:"handler"`
 	// ServerCPUPerPingUs and ServerCPUPerListUs are the server's CPU time
-	// per call (all threads, /proc schedstat), over blocks of calls of one
-	// kind. ListEncodeUs is their difference: what a full list costs the
-	// server beyond a round trip (building, encoding, writing the result).
+	// per call over blocks of one kind; ListEncodeUs is their difference:
+	// what a full list costs beyond a round trip.
 	ServerCPUPerPingUs float64  `json:"server_cpu_per_ping_us"`
 	ServerCPUPerListUs float64  `json:"server_cpu_per_list_us"`
 	ListEncodeUs       float64  `json:"list_cost_us"`
@@ -55,68 +50,44 @@ func (b *bench) runScale(tr string) (*ScaleResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer b.closeServer(s)
-	r.ServerReadyMs = round3(float64(time.Since(s.started)) / float64(time.Millisecond))
+	defer s.close()
+	r.ServerReadyMs = ms(time.Since(s.started))
 	conns := []*conn{c}
-	if tr == "http" {
-		for range scaleCallers - 1 {
-			hc, err := s.connectHTTP(ctx)
-			if err != nil {
-				return nil, err
-			}
-			conns = append(conns, hc)
+	for tr == "http" && len(conns) < scaleCallers {
+		hc, err := s.connectHTTP(ctx)
+		if err != nil {
+			return nil, err
 		}
+		conns = append(conns, hc)
 	}
-	// Warm up the paths the measurement uses, so that the idle RSS
-	// includes what serving costs with no processes.
-	if _, err := rounds(ctx, 50, time.Minute, pingStep(c), toolStep("list", c, "process_list", nil)); err != nil {
-		return nil, err
-	}
-	idle, err := readMem(s.pid)
-	if err != nil {
-		return nil, err
-	}
-	r.IdleRSS, r.ThreadsIdle = idle.RSS, idle.Threads
-
 	b.progress(fmt.Sprintf("  start %d", scaleProcs))
-	var procs []startArgs
+	procs := make([]startArgs, scaleProcs)
 	all := names("s", 0, scaleProcs, 4)
-	for _, name := range all {
-		procs = append(procs, startArgs{"name": name, "argv": []string{"sleep", "3600"}})
+	for i, name := range all {
+		procs[i] = startArgs{"name": name, "argv": []string{"sleep", "3600"}}
 	}
-	took, err := startAll(ctx, conns, scaleCallers, procs)
+	idle, full, took, err := fill(ctx, s, conns, procs)
 	if err != nil {
 		return nil, err
 	}
 	r.StartAllMs = ms(took)
-	if err := waitRunning(ctx, c, scaleProcs, 30*time.Second); err != nil {
-		return nil, err
-	}
-	m, err := readMem(s.pid)
-	if err != nil {
-		return nil, err
-	}
-	r.RSSAfterStart, r.ThreadsAfterStart = m.RSS, m.Threads
-	r.RSSPerProc = round3(float64(m.RSS-idle.RSS) / scaleProcs)
+	r.IdleRSS, r.ThreadsIdle = idle.RSS, idle.Threads
+	r.RSSAfterStart, r.ThreadsAfterStart = full.RSS, full.Threads
+	r.RSSPerProc = round3(float64(full.RSS-idle.RSS) / scaleProcs)
 
 	b.progress(fmt.Sprintf("  list %d", scaleProcs))
 	if r.List, err = measureCall(ctx, c, "process_list", nil); err != nil {
 		return nil, err
 	}
-	s.log.takeTook("process_list")
-	r.Rounds, err = rounds(ctx, b.n.bigRounds, b.n.phaseMax, pingStep(c), toolStep("list", c, "process_list", nil))
-	if err != nil {
+	if r.Rounds, err = rounds(ctx, b.n.bigRounds, b.n.phaseMax, pingStep(c), toolStep("list", c, "process_list", nil)); err != nil {
 		return nil, err
 	}
-	s.log.takeTook("process_list") // the default page; the figures below are of the full list
-
-	b.progress("  server CPU per call")
 	if r.ServerCPUPerPingUs, err = serverCPUPerCall(ctx, s, b.n.pings/2, pingStep(c)); err != nil {
 		return nil, err
 	}
-	fullList := map[string]any{"limit": scaleProcs} // process_list pages by default
-	stop := b.profile(s, "s5-fulllist-"+tr)
-	r.ServerCPUPerListUs, err = serverCPUPerCall(ctx, s, b.n.bigRounds, toolStep("list", c, "process_list", fullList))
+	s.log.takeTook("process_list") // forget the default pages: Handler is of the full list
+	stop := b.profile(s, "scale-fulllist-"+tr)
+	r.ServerCPUPerListUs, err = serverCPUPerCall(ctx, s, b.n.bigRounds, toolStep("list", c, "process_list", map[string]any{"limit": scaleProcs}))
 	stop()
 	if err != nil {
 		return nil, err
@@ -125,7 +96,10 @@ func (b *bench) runScale(tr string) (*ScaleResult, error) {
 	r.ListEncodeUs = round3(r.ServerCPUPerListUs - r.ServerCPUPerPingUs)
 
 	b.progress(fmt.Sprintf("  stop %d", scaleProcs))
-	took, err = stopAll(ctx, conns, scaleCallers, all)
+	took, err = fanOut(ctx, conns, scaleCallers, scaleProcs, func(ctx context.Context, c *conn, i int) error {
+		_, _, err := c.call(ctx, "process_stop", map[string]any{"name": all[i], "timeout_ms": 5000})
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -133,44 +107,40 @@ func (b *bench) runScale(tr string) (*ScaleResult, error) {
 	if err := waitRunning(ctx, c, 0, 30*time.Second); err != nil {
 		return r, err
 	}
-	if err := b.closeServer(s); err != nil {
+	if err := s.close(); err != nil || tr != b.opt.transports[0] || b.opt.quick {
 		return r, err
 	}
-
-	if tr == b.opt.transports[0] && !b.opt.quick {
-		b.progress(fmt.Sprintf("  RSS of %d with a 1-line ring", scaleProcs))
-		r.RSSPerProcSmallRing, err = b.rssPerProc(tr, procs, "--log-lines", "1", "--log-bytes", "1024")
+	b.progress(fmt.Sprintf("  RSS of %d with a 1-line ring", scaleProcs))
+	small, c, err := b.openServer(serverConfig{name: "scale-small-ring", transport: tr, args: []string{"--log-lines", "1", "--log-bytes", "1024"}})
+	if err != nil {
+		return r, err
 	}
+	defer small.close()
+	idle, full, _, err = fill(ctx, small, []*conn{c}, procs)
+	r.RSSPerProcSmallRing = round3(float64(full.RSS-idle.RSS) / scaleProcs)
 	return r, err
 }
 
-// rssPerProc starts procs on a server run with args and returns its RSS
-// growth per process.
-func (b *bench) rssPerProc(tr string, procs []startArgs, args ...string) (float64, error) {
-	ctx := b.ctx
-	s, c, err := b.openServer(serverConfig{name: "scale-small-ring", transport: tr, args: args})
-	if err != nil {
-		return 0, err
+// fill warms up the paths the measurement uses (so that the idle memory
+// includes what serving costs), then starts procs from scaleCallers
+// callers on conns and waits until all run. It returns the server's memory
+// before and after, and how long the starts took.
+func fill(ctx context.Context, s *server, conns []*conn, procs []startArgs) (idle, full memInfo, took time.Duration, err error) {
+	c := conns[0]
+	if _, err = rounds(ctx, 50, time.Minute, pingStep(c), toolStep("list", c, "process_list", nil)); err != nil {
+		return
 	}
-	defer b.closeServer(s)
-	if _, err := rounds(ctx, 50, time.Minute, pingStep(c), toolStep("list", c, "process_list", nil)); err != nil {
-		return 0, err
+	if idle, err = readMem(s.pid); err != nil {
+		return
 	}
-	idle, err := readMem(s.pid)
-	if err != nil {
-		return 0, err
+	if took, err = startAll(ctx, conns, scaleCallers, procs); err != nil {
+		return
 	}
-	if _, err := startAll(ctx, []*conn{c}, scaleCallers, procs); err != nil {
-		return 0, err
+	if err = waitRunning(ctx, c, len(procs), 30*time.Second); err != nil {
+		return
 	}
-	if err := waitRunning(ctx, c, len(procs), 30*time.Second); err != nil {
-		return 0, err
-	}
-	m, err := readMem(s.pid)
-	if err != nil {
-		return 0, err
-	}
-	return round3(float64(m.RSS-idle.RSS) / float64(len(procs))), nil
+	full, err = readMem(s.pid)
+	return
 }
 
 // serverCPUPerCall makes n calls of st one after another and returns the
@@ -186,10 +156,7 @@ func serverCPUPerCall(ctx context.Context, s *server, n int, st step) (float64, 
 		}
 	}
 	cpu1, err := cpuTime(s.pid)
-	if err != nil {
-		return 0, err
-	}
-	return round3(float64(cpu1-cpu0) / float64(time.Microsecond) / float64(n)), nil
+	return round3(float64(cpu1-cpu0) / float64(time.Microsecond) / float64(n)), err
 }
 
 // summarizeMs summarises durations given in (fractional) milliseconds.

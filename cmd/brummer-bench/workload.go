@@ -8,44 +8,37 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/mark3labs/mcp-go/mcp"
-
-	"github.com/brummer-mcp/brummer-mcp/internal/toolresult"
 )
 
-// This file holds what the scenarios do to a server: start processes,
-// wait for states, and time interleaved rounds of calls.
+// This file holds what the scenarios do to a server: start processes, wait
+// for states, and time calls, interleaved or concurrent.
+
+// startArgs is a process_start call.
+type startArgs = map[string]any
 
 // listView is the part of a process_list result the bench reads.
 type listView struct {
 	Processes []struct {
 		Name    string `json:"name"`
-		Status  string `json:"status"`
 		LastSeq uint64 `json:"last_seq"`
 	} `json:"processes"`
 }
 
-// decodeStructured decodes a result's structuredContent into v.
-func decodeStructured(res *mcp.CallToolResult, v any) error {
-	b, err := structuredJSON(res)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(b, v)
-}
-
-// list calls process_list for every process (it pages by default) and
-// decodes it. For the bench's bookkeeping, not for timing.
+// list calls process_list for every process (it pages by default), for the
+// bench's bookkeeping, not for timing.
 func list(ctx context.Context, c *conn, status string) (listView, error) {
-	args := map[string]any{"limit": 1000}
+	args := map[string]any{"limit": scaleProcs}
 	if status != "" {
 		args["status"] = status
 	}
 	var v listView
 	res, _, err := c.call(ctx, "process_list", args)
+	var b []byte
 	if err == nil {
-		err = decodeStructured(res, &v)
+		b, err = structuredJSON(res)
+	}
+	if err == nil {
+		err = json.Unmarshal(b, &v)
 	}
 	return v, err
 }
@@ -56,23 +49,16 @@ func lastSeq(ctx context.Context, c *conn, name string) (uint64, time.Time, erro
 	t0 := time.Now()
 	v, err := list(ctx, c, "")
 	mid := t0.Add(time.Since(t0) / 2)
-	if err != nil {
-		return 0, mid, err
-	}
 	for _, p := range v.Processes {
 		if p.Name == name {
-			return p.LastSeq, mid, nil
+			return p.LastSeq, mid, err
 		}
 	}
-	return 0, mid, fmt.Errorf("process %q is not listed", name)
+	return 0, mid, errors.Join(err, fmt.Errorf("process %q is not listed", name))
 }
 
-// startArgs is a process_start call.
-type startArgs = map[string]any
-
-// startAll starts the processes with callers concurrent callers (each on
-// conns[i%len(conns)]) and returns how long it took from the first call to
-// the last answer.
+// startAll starts procs from callers concurrent callers and returns how
+// long it took from the first call to the last answer.
 func startAll(ctx context.Context, conns []*conn, callers int, procs []startArgs) (time.Duration, error) {
 	return fanOut(ctx, conns, callers, len(procs), func(ctx context.Context, c *conn, i int) error {
 		_, _, err := c.call(ctx, "process_start", procs[i])
@@ -80,16 +66,8 @@ func startAll(ctx context.Context, conns []*conn, callers int, procs []startArgs
 	})
 }
 
-// stopAll stops the named processes with callers concurrent callers.
-func stopAll(ctx context.Context, conns []*conn, callers int, names []string) (time.Duration, error) {
-	return fanOut(ctx, conns, callers, len(names), func(ctx context.Context, c *conn, i int) error {
-		_, _, err := c.call(ctx, "process_stop", map[string]any{"name": names[i], "timeout_ms": 5000})
-		return err
-	})
-}
-
-// fanOut runs do(i) for i in [0, n) on callers goroutines and returns the
-// wall time; the first error stops it.
+// fanOut runs do(i) for i in [0, n) on callers goroutines, goroutine g on
+// conns[g%len(conns)], and returns the wall time; the first error stops it.
 func fanOut(ctx context.Context, conns []*conn, callers, n int, do func(context.Context, *conn, int) error) (time.Duration, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -97,10 +75,9 @@ func fanOut(ctx context.Context, conns []*conn, callers, n int, do func(context.
 	var wg sync.WaitGroup
 	t0 := time.Now()
 	for g := range callers {
-		c := conns[g%len(conns)]
 		wg.Go(func() {
 			for i := range next {
-				if err := do(ctx, c, i); err != nil {
+				if err := do(ctx, conns[g%len(conns)], i); err != nil {
 					cancel(err)
 				}
 			}
@@ -119,24 +96,32 @@ feed:
 	return time.Since(t0), context.Cause(ctx)
 }
 
+// pingLoad makes n pings from callers concurrent callers and returns their
+// latency and rate.
+func pingLoad(ctx context.Context, conns []*conn, callers, n int) (Throughput, error) {
+	lats := make([]time.Duration, n)
+	took, err := fanOut(ctx, conns, callers, n, func(ctx context.Context, c *conn, i int) (err error) {
+		lats[i], err = c.ping(ctx)
+		return err
+	})
+	return Throughput{Latency: summarize(lats), Callers: callers, CallsPerSec: round3(float64(n) / took.Seconds())}, err
+}
+
 // waitFor polls cond every 20 ms until it holds or timeout passes.
 func waitFor(ctx context.Context, timeout time.Duration, what string, cond func() (bool, error)) error {
 	deadline := time.Now().Add(timeout)
 	for {
 		ok, err := cond()
-		if err != nil {
+		switch {
+		case err != nil:
 			return fmt.Errorf("waiting for %s: %w", what, err)
-		}
-		if ok {
+		case ok:
 			return nil
-		}
-		if time.Now().After(deadline) {
+		case time.Now().After(deadline):
 			return fmt.Errorf("waiting for %s: timed out after %s", what, timeout)
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
+		if err := sleepCtx(ctx, 20*time.Millisecond); err != nil {
+			return err
 		}
 	}
 }
@@ -155,9 +140,7 @@ type step struct {
 	do   func(context.Context) (time.Duration, error)
 }
 
-func pingStep(c *conn) step {
-	return step{"ping", c.ping}
-}
+func pingStep(c *conn) step { return step{"ping", c.ping} }
 
 func toolStep(name string, c *conn, tool string, args map[string]any) step {
 	return step{name, func(ctx context.Context) (time.Duration, error) {
@@ -188,96 +171,7 @@ func rounds(ctx context.Context, n int, maxDur time.Duration, steps ...step) (ma
 	return out, nil
 }
 
-// pingLoad runs callers goroutines doing perCaller pings each (on
-// conns[g%len(conns)]) and returns the latency and achieved rate.
-func pingLoad(ctx context.Context, conns []*conn, callers, perCaller int) (Throughput, error) {
-	lats := make([][]time.Duration, callers)
-	errs := make([]error, callers)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for g := range callers {
-		c := conns[g%len(conns)]
-		wg.Go(func() {
-			<-start
-			for range perCaller {
-				d, err := c.ping(ctx)
-				if err != nil {
-					errs[g] = err
-					return
-				}
-				lats[g] = append(lats[g], d)
-			}
-		})
-	}
-	t0 := time.Now()
-	close(start)
-	wg.Wait()
-	elapsed := time.Since(t0)
-	if err := errors.Join(errs...); err != nil {
-		return Throughput{}, err
-	}
-	var all []time.Duration
-	for _, l := range lats {
-		all = append(all, l...)
-	}
-	return Throughput{Latency: summarize(all), Callers: callers, CallsPerSec: round3(float64(len(all)) / elapsed.Seconds())}, nil
-}
-
-// callSize is the size of one result.
-type callSize struct {
-	// WireBytes is what the client received for the call: the JSON-RPC
-	// response (HTTP: the response body).
-	WireBytes int64 `json:"wire_bytes"`
-	// TextBytes is the text content; StructuredBytes the structuredContent
-	// as compact JSON.
-	TextBytes       int `json:"text_bytes"`
-	StructuredBytes int `json:"structured_bytes"`
-	// Procs is the number of processes listed, for lists.
-	Procs int `json:"procs,omitempty"`
-	// DefaultFields counts fields of structuredContent that hold an empty
-	// or default value, by path (see defaultFields).
-	DefaultFields map[string]int `json:"default_fields,omitempty"`
-	// ClientDecodeUs is what decoding the result costs the client: the
-	// median time this process takes to unmarshal the result's JSON into
-	// mcp.CallToolResult, as mcp-go's client does on every call.
-	ClientDecodeUs float64 `json:"client_decode_us"`
-}
-
-// measureCall makes one call alone on c and records its sizes.
-func measureCall(ctx context.Context, c *conn, tool string, args map[string]any) (callSize, error) {
-	before := c.rx.Load()
-	res, _, err := c.call(ctx, tool, args)
-	if err != nil {
-		return callSize{}, err
-	}
-	sc, err := structuredJSON(res)
-	if err != nil {
-		return callSize{}, err
-	}
-	df, err := defaultFields(sc)
-	if err != nil {
-		return callSize{}, err
-	}
-	cs := callSize{
-		WireBytes:       c.rx.Load() - before,
-		TextBytes:       len(toolresult.Text(res)),
-		StructuredBytes: len(sc),
-		DefaultFields:   df,
-	}
-	if cs.ClientDecodeUs, err = decodeCost(res); err != nil {
-		return cs, err
-	}
-	if tool == "process_list" {
-		var v listView
-		if err := json.Unmarshal(sc, &v); err != nil {
-			return cs, err
-		}
-		cs.Procs = len(v.Processes)
-	}
-	return cs, nil
-}
-
-// names returns n names prefix0..prefixN-1, zero-padded to a fixed width.
+// names returns n names prefix<from>.., zero-padded to width digits.
 func names(prefix string, from, n, width int) []string {
 	out := make([]string, n)
 	for i := range out {
@@ -292,21 +186,13 @@ func isInUse(err error) bool {
 	return errors.As(err, &te) && strings.Contains(te.text, "is in use")
 }
 
-// decodeCost is the median time to unmarshal res's JSON into a
-// CallToolResult, in microseconds.
-func decodeCost(res *mcp.CallToolResult) (float64, error) {
-	b, err := json.Marshal(res)
-	if err != nil {
-		return 0, err
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
-	d := make([]time.Duration, 51)
-	for i := range d {
-		t0 := time.Now()
-		var r mcp.CallToolResult
-		if err := json.Unmarshal(b, &r); err != nil {
-			return 0, err
-		}
-		d[i] = time.Since(t0)
-	}
-	return summarize(d).P50us, nil
 }
