@@ -99,6 +99,7 @@ func NewHTTP(srv *server.MCPServer, cfg HTTPConfig, log zerolog.Logger) (*HTTP, 
 		server.WithSessionIdleTTL(cfg.SessionIdleTTL),
 		server.WithHeartbeatInterval(cfg.Heartbeat),
 		server.WithStreamableHTTPLogger(slogTo(h.log)),
+		server.WithStreamableHTTPProtocolVersions(offeredVersions...),
 	)
 	h.sse = server.NewSSEServer(srv,
 		server.WithSSEEndpoint("/sse"),

@@ -79,7 +79,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.noStdio, "no-stdio", false, "do not serve stdio (HTTP only; needs --http)")
 	fs.StringVar(&o.token, "token", "", "bearer token every HTTP request must carry (default $BRUMMER_TOKEN); required off loopback")
 	fs.Var(&o.allowOrigins, "allow-origin", "an Origin allowed besides loopback ones, e.g. https://app.example (repeatable)")
-	fs.Int64Var(&o.maxBody, "max-body-bytes", transport.DefaultMaxBodyBytes, "largest HTTP request body")
+	fs.Int64Var(&o.maxBody, "max-body-bytes", transport.DefaultMaxBodyBytes, "largest request: an HTTP request body, or one line on stdio (a longer line is skipped and answered with a JSON-RPC error)")
 	fs.Var((*stringList)(&o.policy.Allow), "allow", "only programs matching this pattern may be started: a base name (npm, go*) or a path pattern (/usr/bin/*); repeatable")
 	fs.BoolVar(&o.policy.ReadOnly, "read-only", false, "offer only the reading tools (process_list, process_logs)")
 	fs.StringVar(&o.stateDir, "state-dir", crashguard.DefaultDir(), "where this instance records its process groups, so that the next one can stop what a crashed one left; empty disables")
@@ -265,7 +265,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			}
 		}
 		log.Info().Str("version", versionString()).Str("cwd", sup.Config().Dir).Msg("serving MCP on stdio")
-		err = transport.ServeStdio(ctx, srv, stdin, stdout, log)
+		err = transport.ServeStdio(ctx, srv, stdin, stdout, transport.StdioConfig{MaxLineBytes: o.maxBody}, log)
 		switch {
 		case ctx.Err() != nil:
 			log.Info().Msg("signal received; shutting down")

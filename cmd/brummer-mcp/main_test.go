@@ -537,7 +537,9 @@ func TestMalformedJSONRPCOnStdio(t *testing.T) {
 		{"no version, no method", []byte(`{"id":9}`), 9, -32600},
 		{"unknown method", []byte(`{"jsonrpc":"2.0","id":10,"method":"nope"}`), 10, -32601},
 		{"empty array", []byte(`[]`), 0, -32700},
-		{"20 MB line", []byte(`{"jsonrpc":"2.0","id":12,"method":"tools/call","params":{"name":"process_list","arguments":{"status":"` + strings.Repeat("a", 20<<20) + `"}}}`), 12, 0},
+		// Over --max-body-bytes (4 MiB): skipped unread, answered with
+		// Invalid Request and the id found at the line's start.
+		{"20 MB line", []byte(`{"jsonrpc":"2.0","id":12,"method":"tools/call","params":{"name":"process_list","arguments":{"status":"` + strings.Repeat("a", 20<<20) + `"}}}`), 12, -32600},
 		{"empty line", []byte(""), 0, 0},
 	}
 	for i, tt := range tests {
