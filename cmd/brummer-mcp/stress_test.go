@@ -74,10 +74,13 @@ func TestManyAgents(t *testing.T) {
 	var ops, toolErrors atomic.Int64
 	deadline := time.Now().Add(duration)
 	var wg sync.WaitGroup
+	// alive[id] is what agent id started and has not stopped when it ends.
+	alive := make([][]string, httpClients+1)
 	agent := func(c *client.Client, id int) {
 		defer wg.Done()
 		rng := rand.New(rand.NewPCG(uint64(id), 1))
 		var mine []string
+		defer func() { alive[id] = mine }()
 		for n := 0; time.Now().Before(deadline); n++ {
 			var tool string
 			var args map[string]any
@@ -87,22 +90,29 @@ func TestManyAgents(t *testing.T) {
 			case r < 7:
 				tool, args = "process_logs", map[string]any{"name": fmt.Sprintf("shared-%d", rng.IntN(4)), "tail": 50}
 			case (r < 9 || len(mine) == 0) && len(mine) < maxMine:
-				name := fmt.Sprintf("a%d-%d", id, n)
-				tool, args = "process_start", map[string]any{"name": name, "command": "echo started; exec sleep 30"}
-				mine = append(mine, name)
+				tool, args = "process_start", map[string]any{"name": fmt.Sprintf("a%d-%d", id, n), "command": "echo started; exec sleep 30"}
 			default:
 				tool, args = "process_stop", map[string]any{"name": mine[0], "timeout_ms": 1000}
-				mine = mine[1:]
 			}
 			res, err := c.CallTool(ctx, mcp.CallToolRequest{Params: mcp.CallToolParams{Name: tool, Arguments: args}})
 			if !assert.NoError(t, err, "agent %d: %s", id, tool) {
 				return
 			}
+			ops.Add(1)
 			if res.IsError {
 				toolErrors.Add(1)
 				t.Errorf("agent %d: %s %v: %s", id, tool, args, toolresult.Text(res))
+				continue
 			}
-			ops.Add(1)
+			switch tool {
+			case "process_start":
+				mine = append(mine, args["name"].(string))
+			case "process_stop":
+				// A stop returns once the process has exited.
+				out, _ := res.StructuredContent.(map[string]any)
+				assert.Equal(t, "exited", out["status"], "agent %d: stop %s", id, mine[0])
+				mine = mine[1:]
+			}
 		}
 	}
 	var httpAgents []*client.Client
@@ -120,9 +130,26 @@ func TestManyAgents(t *testing.T) {
 	wg.Wait()
 	t.Logf("%d calls in %s from %d agents, %d tool errors", ops.Load(), duration, httpClients+1, toolErrors.Load())
 
-	// Every process any agent started is still known: none was lost.
-	list := call(t, stdio, "process_list", map[string]any{"status": "running"})
-	assert.NotEmpty(t, list["processes"])
+	// None was lost: the running processes are exactly the shared ones and
+	// those the agents started and did not stop (all on one page: at most
+	// 4 + 33*maxMine of them), and the shared ones kept all their output.
+	want := []string{"shared-0", "shared-1", "shared-2", "shared-3"}
+	for _, names := range alive {
+		want = append(want, names...)
+	}
+	list := call(t, stdio, "process_list", map[string]any{"status": "running", "limit": 1000})
+	var running []string
+	for _, p := range list["processes"].([]any) {
+		p := p.(map[string]any)
+		running = append(running, p["name"].(string))
+		assert.Equal(t, "running", p["status"], p["name"])
+		if strings.HasPrefix(p["name"].(string), "shared-") {
+			assert.EqualValues(t, 500, p["last_seq"], "%s: lines of seq 1 500", p["name"])
+		}
+	}
+	assert.ElementsMatch(t, want, running)
+	assert.EqualValues(t, len(want), list["total"])
+	assert.NotContains(t, list, "next_after")
 
 	for _, c := range httpAgents {
 		c.Close()
