@@ -282,6 +282,9 @@ func TestFastExits(t *testing.T) {
 	if raceEnabled {
 		n = 1_000
 	}
+	if testing.Short() {
+		n /= 10
+	}
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	s := newSupervisor(t, Config{})

@@ -713,10 +713,11 @@ func TestClose(t *testing.T) {
 // read-side method in a loop. Readers must never see a record of one
 // process go back in version or lifecycle, nor an inconsistent record.
 func TestConcurrentReaders(t *testing.T) {
-	const (
-		readers    = 4
-		iterations = 40
-	)
+	const readers = 4
+	iterations := 40
+	if testing.Short() {
+		iterations = 8
+	}
 	ctx := testContext(t)
 	s := newSupervisor(t, Config{MaxExited: 8, LogLines: 500, StopGrace: time.Second})
 	flood, err := s.Start(withName("flood", helperSpec("flood")))

@@ -390,7 +390,10 @@ func TestStdioAndHTTPShareOneSupervisor(t *testing.T) {
 // cannot stop anything itself, leaves no child and no grandchild behind
 // (one of them ignores SIGTERM): its watchdog kills their process groups.
 func TestServerKilledLeavesNoChildren(t *testing.T) {
-	const trials = 20
+	trials := 20
+	if testing.Short() {
+		trials = 3
+	}
 	watchdogRE := regexp.MustCompile(`"watchdog_pid":(\d+)`)
 	survivors := 0
 	for trial := range trials {
