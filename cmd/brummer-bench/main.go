@@ -228,7 +228,7 @@ func (b *bench) runAll() (*Results, error) {
 		return nil, err
 	}
 	res := &Results{
-		Command:    strings.Join(append([]string{"go run ./cmd/brummer-bench"}, quoteArgs(os.Args[1:])...), " "),
+		Command:    strings.TrimSpace("go run ./cmd/brummer-bench " + strings.Join(os.Args[1:], " ")),
 		Started:    b.start.UTC().Format(time.RFC3339),
 		Quick:      b.opt.quick,
 		Machine:    machineInfo(b.goVersion),
@@ -266,17 +266,6 @@ func (b *bench) runAll() (*Results, error) {
 	res.Profiles = b.profiles
 	res.Targets, res.Figures = evaluate(res), figuresOf(res)
 	return res, errors.Join(errs...)
-}
-
-// quoteArgs quotes the arguments that hold spaces, for display.
-func quoteArgs(args []string) []string {
-	out := slices.Clone(args)
-	for i, a := range out {
-		if a == "" || strings.ContainsAny(a, " \t'\"") {
-			out[i] = fmt.Sprintf("%q", a)
-		}
-	}
-	return out
 }
 
 // prepare finds the module, builds the server and makes the directories.

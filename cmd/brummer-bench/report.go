@@ -339,12 +339,6 @@ var figures = []figure{
 	{"floor", "list 10: text / structured bytes per process", show(floorOf, func(f *FloorResult) string {
 		return fmt.Sprintf("%.0f / %.0f", perProc(f.List10.TextBytes, f.List10.Procs), perProc(f.List10.StructuredBytes, f.List10.Procs))
 	})},
-	{"scale", "process_list 1,000 p50 / p99; ping p50 / p99", show(scaleOf, func(s *ScaleResult) string {
-		return lat(s.Rounds["list"]) + "; " + lat(s.Rounds["ping"])
-	})},
-	{"scale", "list 1,000: wire bytes; text / structured bytes per process", show(scaleOf, func(s *ScaleResult) string {
-		return fmt.Sprintf("%d; %.0f / %.0f", s.List.WireBytes, perProc(s.List.TextBytes, s.List.Procs), perProc(s.List.StructuredBytes, s.List.Procs))
-	})},
 	{"isolation", "list p99 by phase: idle, flood, churn, flood+churn, idle-after", byPhase(p99Of("list"))},
 	{"isolation", "list p50 by phase", byPhase(p50Of("list"))},
 	{"isolation", "logs100 p99 by phase: idle, flood, churn, flood+churn, idle-after", byPhase(p99Of("logs100"))},
@@ -381,6 +375,12 @@ var figures = []figure{
 			return ""
 		}
 		return fmtValue(s.RSSPerProcSmallRing, "B")
+	})},
+	{"scale", "process_list 1,000 p50 / p99; ping p50 / p99", show(scaleOf, func(s *ScaleResult) string {
+		return lat(s.Rounds["list"]) + "; " + lat(s.Rounds["ping"])
+	})},
+	{"scale", "list 1,000: wire bytes; text / structured bytes per process", show(scaleOf, func(s *ScaleResult) string {
+		return fmt.Sprintf("%d; %.0f / %.0f", s.List.WireBytes, perProc(s.List.TextBytes, s.List.Procs), perProc(s.List.StructuredBytes, s.List.Procs))
 	})},
 	{"scale", "list 1,000: handler p50 (debug log); server CPU per list / per ping; client decode", show(scaleOf, func(s *ScaleResult) string {
 		return fmt.Sprintf("%s; %s / %s; %s", fmtValue(s.Handler.P50us, "us"), fmtValue(s.ServerCPUPerListUs, "us"),
