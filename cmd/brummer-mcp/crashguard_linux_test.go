@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"syscall"
@@ -49,9 +48,7 @@ func TestGroupEndingAfterItsLeader(t *testing.T) {
 	fifo := filepath.Join(t.TempDir(), "release")
 	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
 	s := startServer(t, "--state-dir", dir)
-	m := regexp.MustCompile(`"watchdog_pid":(\d+)`).FindStringSubmatch(s.stderr.String())
-	require.NotNil(t, m)
-	watchdogPid, _ := strconv.Atoi(m[1])
+	watchdogPid := s.watchdog(t)
 
 	pgid := int(s.call(t, "process_start", map[string]any{"name": "job", "command": "cat " + fifo + " >/dev/null 2>&1 & echo started"})["pid"].(float64))
 	require.Equal(t, "started", s.readLine(t, "job"))

@@ -311,6 +311,23 @@ func (s *serverProc) readLine(t *testing.T, name string) string {
 	return line
 }
 
+// watchdog returns the pid of the server's watchdog: its child that runs
+// in watchdog mode.
+func (s *serverProc) watchdog(t *testing.T) int {
+	t.Helper()
+	var pid int
+	err := pgroup.Scan(func(p pgroup.Proc) bool {
+		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p.Pid))
+		if p.PPid == s.cmd.Process.Pid && slices.Contains(strings.Split(string(env), "\x00"), crashguard.EnvMode+"=1") {
+			pid = p.Pid
+		}
+		return pid == 0
+	})
+	require.NoError(t, err)
+	require.NotZero(t, pid, "the server runs no watchdog")
+	return pid
+}
+
 func procExists(pid int) bool {
 	_, err := os.Stat(fmt.Sprintf("/proc/%d", pid))
 	return err == nil
@@ -394,7 +411,6 @@ func TestServerKilledLeavesNoChildren(t *testing.T) {
 	if testing.Short() {
 		trials = 3
 	}
-	watchdogRE := regexp.MustCompile(`"watchdog_pid":(\d+)`)
 	survivors := 0
 	for trial := range trials {
 		s := startServer(t)
@@ -406,9 +422,7 @@ func TestServerKilledLeavesNoChildren(t *testing.T) {
 			pgids = append(pgids, int(s.call(t, "process_start", args)["pid"].(float64)))
 		}
 		s.readLine(t, "tree")
-		m := watchdogRE.FindStringSubmatch(s.stderr.String())
-		require.NotNil(t, m, "watchdog pid not logged")
-		watchdogPid, _ := strconv.Atoi(m[1])
+		watchdogPid := s.watchdog(t)
 
 		require.NoError(t, s.cmd.Process.Kill())
 		s.wait(t)
@@ -584,9 +598,7 @@ func TestCrashedInstanceLeftovers(t *testing.T) {
 	pgid := int(s1.call(t, "process_start", map[string]any{"name": "tree", "command": "sleep 60 & echo $!; wait"})["pid"].(float64))
 	grandchild, err := strconv.Atoi(s1.readLine(t, "tree"))
 	require.NoError(t, err)
-	m := regexp.MustCompile(`"watchdog_pid":(\d+)`).FindStringSubmatch(s1.stderr.String())
-	require.NotNil(t, m)
-	watchdogPid, _ := strconv.Atoi(m[1])
+	watchdogPid := s1.watchdog(t)
 	// The state file is written shortly after a change (coalesced), and
 	// again every second: wait until it lists the group, written after the
 	// grandchild started, as a crash later than that would find it.
