@@ -123,3 +123,22 @@ func (b *bench) startLogProcs(ctx context.Context, c *conn, from, n int) error {
 		return full == from+n, err
 	})
 }
+
+func (f *FloorResult) figures() []figure {
+	l10, g100 := f.List10, f.Logs100
+	return []figure{
+		{"ping p50 / p99, 1 caller", lat(f.Ping1.Latency)},
+		{"ping calls/s, 1 caller", fmt.Sprintf("%.0f", f.Ping1.CallsPerSec)},
+		{"ping p50 / p99, 8 callers", lat(f.Ping8.Latency)},
+		{"ping calls/s, 8 callers", fmt.Sprintf("%.0f (%s)", f.Ping8.CallsPerSec, f.Ping8Clients)},
+		{"ping p50 / p99 (interleaved with list 10, logs 100)", lat(f.Procs10["ping"])},
+		{"process_list 10 p50 / p99", lat(f.Procs10["list"])},
+		{"process_logs 100 lines p50 / p99", lat(f.Procs10["logs100"])},
+		{"tool call floor: process_list of no processes, p50 / p99 (ratio of p50 to ping p50)", vsPing(f.Procs10["empty"], f.Procs10["ping"])},
+		{"process_list 100 p50 / p99 (ratio of p50 to ping p50)", vsPing(f.Procs100["list"], f.Procs100["ping"])},
+		{"wire bytes: ping, list 10, list 100, logs 100", fmt.Sprintf("%d, %d, %d, %d", f.Ping.WireBytes, l10.WireBytes, f.List100.WireBytes, g100.WireBytes)},
+		{"server CPU per call, 10 processes: ping, list 10, logs 100", fmtList("us", ", ", f.ServerCPUUs["ping"], f.ServerCPUUs["list"], f.ServerCPUUs["logs100"])},
+		{"client decode of the result (bench process): list 10, logs 100", fmtList("us", ", ", l10.ClientDecodeUs, g100.ClientDecodeUs)},
+		{"list 10: text / structured bytes per process", fmt.Sprintf("%.0f / %.0f", perProc(l10.TextBytes, l10.Procs), perProc(l10.StructuredBytes, l10.Procs))},
+	}
+}

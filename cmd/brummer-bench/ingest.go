@@ -116,6 +116,14 @@ func (b *bench) runIngest(tr string) (*IngestResult, error) {
 	return r, nil
 }
 
+func (in *IngestResult) figures() []figure {
+	return []figure{
+		{"server ingest: lines/s, MB/s", fmt.Sprintf("%s, %.0f MB/s", fmtValue(in.Server.LinesPerSec, "lines/s"), in.Server.MBPerSec)},
+		{"bufio.Scanner before / after: lines/s", fmtList("lines/s", " / ", in.Scanner[0].LinesPerSec, in.Scanner[1].LinesPerSec)},
+		{"server RSS: idle, peak (VmHWM), max sampled", fmtList("B", ", ", float64(in.IdleRSS), float64(in.PeakRSS), float64(in.MaxSampledRSS))},
+	}
+}
+
 // window counts the lines sample sees over d, after a warm-up.
 func window(ctx context.Context, d time.Duration, sample func() (uint64, time.Time, error)) (rate, error) {
 	if err := sleepCtx(ctx, floodWarmup); err != nil {

@@ -141,6 +141,35 @@ func (b *bench) phase(ctx context.Context, s *server, c, side *conn, flood, chur
 	return ps, waitRunning(ctx, c, 10, 30*time.Second)
 }
 
+func (r *IsolationResult) figures() []figure {
+	byPhase := func(unit string, v func(*phaseStats) float64) string {
+		var vs []float64
+		for _, p := range r.Phases {
+			vs = append(vs, v(p))
+		}
+		return fmtList(unit, ", ", vs...)
+	}
+	p99 := func(call string) string {
+		return byPhase("us", func(p *phaseStats) float64 { return p.Calls[call].P99us })
+	}
+	p50 := func(call string) string {
+		return byPhase("us", func(p *phaseStats) float64 { return p.Calls[call].P50us })
+	}
+	fs := []figure{
+		{"list p99 by phase: idle, flood, churn, flood+churn, idle-after", p99("list")},
+		{"list p50 by phase", p50("list")},
+		{"logs100 p99 by phase: idle, flood, churn, flood+churn, idle-after", p99("logs100")},
+		{"logs100 p50 by phase", p50("logs100")},
+		{"ping p99 by phase (no process state read)", p99("ping")},
+		{"server cores used by phase", byPhase("", func(p *phaseStats) float64 { return p.ServerCores })},
+	}
+	if p := r.phase("flood+churn"); p != nil {
+		fs = append(fs, figure{"flood lines/s; churn starts/s (flood+churn phase)",
+			fmt.Sprintf("%s; %.0f", fmtValue(p.FloodLinesPerSec, "lines/s"), p.ChurnStartsPerSec)})
+	}
+	return fs
+}
+
 // startFlood starts the bench binary as "flood" in helper mode on c and
 // waits until its lines arrive.
 func (b *bench) startFlood(ctx context.Context, c *conn) error {

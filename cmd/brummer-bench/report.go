@@ -265,21 +265,51 @@ func verdict(ok bool) string {
 	return "MISS"
 }
 
-// figure is a measurement printed without a target, one column per
-// transport; value is "" where it was not measured.
-type figure struct {
-	scenario, name string
-	value          func(*TransportResults) string
+// figure is a measurement shown without a target.
+type figure struct{ name, value string }
+
+// figures lists the figures of the scenarios that ran on t, scenario by
+// scenario; a figure whose value is "" was not measured.
+func (t *TransportResults) figures() []Figure {
+	var out []Figure
+	add := func(scenario string, fs []figure) {
+		for _, f := range fs {
+			out = append(out, Figure{Scenario: scenario, Name: f.name, Values: map[string]string{"": f.value}})
+		}
+	}
+	if t.Floor != nil {
+		add("floor", t.Floor.figures())
+	}
+	if t.Isolation != nil {
+		add("isolation", t.Isolation.figures())
+	}
+	if t.Ingest != nil {
+		add("ingest", t.Ingest.figures())
+	}
+	if t.Scale != nil {
+		add("scale", t.Scale.figures())
+	}
+	return out
 }
 
-// show adapts a figure of one scenario's result, as on does for targets.
-func show[T any](get func(*TransportResults) *T, f func(*T) string) func(*TransportResults) string {
-	return func(t *TransportResults) string {
-		if r := get(t); r != nil {
-			return f(r)
+// figuresOf puts the figures of every transport side by side.
+func figuresOf(r *Results) []Figure {
+	var out []Figure
+	at := map[string]int{}
+	for _, tr := range r.transports() {
+		for _, f := range r.Transports[tr].figures() {
+			if f.Values[""] == "" {
+				continue
+			}
+			i, seen := at[f.Name]
+			if !seen {
+				i, at[f.Name] = len(out), len(out)
+				out = append(out, Figure{Scenario: f.Scenario, Name: f.Name, Values: map[string]string{}})
+			}
+			out[i].Values[tr] = f.Values[""]
 		}
-		return ""
 	}
+	return out
 }
 
 func lat(l Latency) string { return fmtValue(l.P50us, "us") + " / " + fmtValue(l.P99us, "us") }
@@ -291,118 +321,13 @@ func vsPing(l, ping Latency) string {
 
 func perProc(bytes, procs int) float64 { return float64(bytes) / float64(max(procs, 1)) }
 
-// byPhase lists one value of every isolation phase.
-func byPhase(f func(*phaseStats) string) func(*TransportResults) string {
-	return show(isolationOf, func(r *IsolationResult) string {
-		var parts []string
-		for _, p := range r.Phases {
-			parts = append(parts, f(p))
-		}
-		return strings.Join(parts, ", ")
-	})
-}
-
-func p99Of(call string) func(*phaseStats) string {
-	return func(p *phaseStats) string { return fmtValue(p.Calls[call].P99us, "us") }
-}
-
-func p50Of(call string) func(*phaseStats) string {
-	return func(p *phaseStats) string { return fmtValue(p.Calls[call].P50us, "us") }
-}
-
-var figures = []figure{
-	{"floor", "ping p50 / p99, 1 caller", show(floorOf, func(f *FloorResult) string { return lat(f.Ping1.Latency) })},
-	{"floor", "ping calls/s, 1 caller", show(floorOf, func(f *FloorResult) string { return fmt.Sprintf("%.0f", f.Ping1.CallsPerSec) })},
-	{"floor", "ping p50 / p99, 8 callers", show(floorOf, func(f *FloorResult) string { return lat(f.Ping8.Latency) })},
-	{"floor", "ping calls/s, 8 callers", show(floorOf, func(f *FloorResult) string {
-		return fmt.Sprintf("%.0f (%s)", f.Ping8.CallsPerSec, f.Ping8Clients)
-	})},
-	{"floor", "ping p50 / p99 (interleaved with list 10, logs 100)", show(floorOf, func(f *FloorResult) string { return lat(f.Procs10["ping"]) })},
-	{"floor", "process_list 10 p50 / p99", show(floorOf, func(f *FloorResult) string { return lat(f.Procs10["list"]) })},
-	{"floor", "process_logs 100 lines p50 / p99", show(floorOf, func(f *FloorResult) string { return lat(f.Procs10["logs100"]) })},
-	{"floor", "tool call floor: process_list of no processes, p50 / p99 (ratio of p50 to ping p50)", show(floorOf, func(f *FloorResult) string {
-		return vsPing(f.Procs10["empty"], f.Procs10["ping"])
-	})},
-	{"floor", "process_list 100 p50 / p99 (ratio of p50 to ping p50)", show(floorOf, func(f *FloorResult) string {
-		return vsPing(f.Procs100["list"], f.Procs100["ping"])
-	})},
-	{"floor", "wire bytes: ping, list 10, list 100, logs 100", show(floorOf, func(f *FloorResult) string {
-		return fmt.Sprintf("%d, %d, %d, %d", f.Ping.WireBytes, f.List10.WireBytes, f.List100.WireBytes, f.Logs100.WireBytes)
-	})},
-	{"floor", "server CPU per call, 10 processes: ping, list 10, logs 100", show(floorOf, func(f *FloorResult) string {
-		c := f.ServerCPUUs
-		return fmtValue(c["ping"], "us") + ", " + fmtValue(c["list"], "us") + ", " + fmtValue(c["logs100"], "us")
-	})},
-	{"floor", "client decode of the result (bench process): list 10, logs 100", show(floorOf, func(f *FloorResult) string {
-		return fmtValue(f.List10.ClientDecodeUs, "us") + ", " + fmtValue(f.Logs100.ClientDecodeUs, "us")
-	})},
-	{"floor", "list 10: text / structured bytes per process", show(floorOf, func(f *FloorResult) string {
-		return fmt.Sprintf("%.0f / %.0f", perProc(f.List10.TextBytes, f.List10.Procs), perProc(f.List10.StructuredBytes, f.List10.Procs))
-	})},
-	{"isolation", "list p99 by phase: idle, flood, churn, flood+churn, idle-after", byPhase(p99Of("list"))},
-	{"isolation", "list p50 by phase", byPhase(p50Of("list"))},
-	{"isolation", "logs100 p99 by phase: idle, flood, churn, flood+churn, idle-after", byPhase(p99Of("logs100"))},
-	{"isolation", "logs100 p50 by phase", byPhase(p50Of("logs100"))},
-	{"isolation", "ping p99 by phase (no process state read)", byPhase(p99Of("ping"))},
-	{"isolation", "server cores used by phase", byPhase(func(p *phaseStats) string { return fmt.Sprintf("%.2f", p.ServerCores) })},
-	{"isolation", "flood lines/s; churn starts/s (flood+churn phase)", show(isolationOf, func(r *IsolationResult) string {
-		p := r.phase("flood+churn")
-		if p == nil {
-			return ""
-		}
-		return fmt.Sprintf("%s; %.0f", fmtValue(p.FloodLinesPerSec, "lines/s"), p.ChurnStartsPerSec)
-	})},
-	{"ingest", "server ingest: lines/s, MB/s", show(ingestOf, func(in *IngestResult) string {
-		return fmt.Sprintf("%s, %.0f MB/s", fmtValue(in.Server.LinesPerSec, "lines/s"), in.Server.MBPerSec)
-	})},
-	{"ingest", "bufio.Scanner before / after: lines/s", show(ingestOf, func(in *IngestResult) string {
-		return fmtValue(in.Scanner[0].LinesPerSec, "lines/s") + " / " + fmtValue(in.Scanner[1].LinesPerSec, "lines/s")
-	})},
-	{"ingest", "server RSS: idle, peak (VmHWM), max sampled", show(ingestOf, func(in *IngestResult) string {
-		return fmtValue(float64(in.IdleRSS), "B") + ", " + fmtValue(float64(in.PeakRSS), "B") + ", " + fmtValue(float64(in.MaxSampledRSS), "B")
-	})},
-	{"scale", "server ready (exec to initialize answered)", show(scaleOf, func(s *ScaleResult) string { return fmtValue(s.ServerReadyMs*1000, "us") })},
-	{"scale", "start 1,000 sleeps (8 callers)", show(scaleOf, func(s *ScaleResult) string { return fmtValue(s.StartAllMs*1000, "us") })},
-	{"scale", "stop 1,000 (8 callers)", show(scaleOf, func(s *ScaleResult) string { return fmtValue(s.StopAllMs*1000, "us") })},
-	{"scale", "server RSS: idle, with 1,000; per process (default limits; a process that prints nothing holds two 4 KiB read buffers and under 1 KiB of ring)", show(scaleOf, func(s *ScaleResult) string {
-		return fmt.Sprintf("%s, %s; %s", fmtValue(float64(s.IdleRSS), "B"), fmtValue(float64(s.RSSAfterStart), "B"), fmtValue(s.RSSPerProc, "B"))
-	})},
-	{"scale", "server OS threads: idle, with 1,000", show(scaleOf, func(s *ScaleResult) string {
-		return fmt.Sprintf("%d, %d", s.ThreadsIdle, s.ThreadsAfterStart)
-	})},
-	{"scale", "server RSS per process without log buffers (--log-lines 1)", show(scaleOf, func(s *ScaleResult) string {
-		if s.RSSPerProcSmallRing == 0 {
-			return ""
-		}
-		return fmtValue(s.RSSPerProcSmallRing, "B")
-	})},
-	{"scale", "process_list 1,000 p50 / p99; ping p50 / p99", show(scaleOf, func(s *ScaleResult) string {
-		return lat(s.Rounds["list"]) + "; " + lat(s.Rounds["ping"])
-	})},
-	{"scale", "list 1,000: wire bytes; text / structured bytes per process", show(scaleOf, func(s *ScaleResult) string {
-		return fmt.Sprintf("%d; %.0f / %.0f", s.List.WireBytes, perProc(s.List.TextBytes, s.List.Procs), perProc(s.List.StructuredBytes, s.List.Procs))
-	})},
-	{"scale", "list 1,000: handler p50 (debug log); server CPU per list / per ping; client decode", show(scaleOf, func(s *ScaleResult) string {
-		return fmt.Sprintf("%s; %s / %s; %s", fmtValue(s.Handler.P50us, "us"), fmtValue(s.ServerCPUPerListUs, "us"),
-			fmtValue(s.ServerCPUPerPingUs, "us"), fmtValue(s.List.ClientDecodeUs, "us"))
-	})},
-}
-
-// figuresOf renders the figures measured on at least one transport.
-func figuresOf(r *Results) []Figure {
-	var out []Figure
-	for _, f := range figures {
-		fig := Figure{Scenario: f.scenario, Name: f.name, Values: map[string]string{}}
-		for _, tr := range r.transports() {
-			if v := f.value(r.Transports[tr]); v != "" {
-				fig.Values[tr] = v
-			}
-		}
-		if len(fig.Values) > 0 {
-			out = append(out, fig)
-		}
+// fmtList renders values in unit, separated by sep.
+func fmtList(unit, sep string, vs ...float64) string {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = fmtValue(v, unit)
 	}
-	return out
+	return strings.Join(parts, sep)
 }
 
 // phase returns the named phase, or nil.
@@ -447,6 +372,8 @@ func fmtValue(v float64, unit string) string {
 		return fmt.Sprintf("%.0f B", v)
 	case unit == "lines/s":
 		return fmt.Sprintf("%.2fM lines/s", v/1e6)
+	case unit == "":
+		return fmt.Sprintf("%.2f", v)
 	}
 	return fmt.Sprintf("%g %s", v, unit)
 }

@@ -121,6 +121,27 @@ func (b *bench) runScale(tr string) (*ScaleResult, error) {
 	return r, err
 }
 
+func (s *ScaleResult) figures() []figure {
+	fs := []figure{
+		{"server ready (exec to initialize answered)", fmtValue(s.ServerReadyMs*1000, "us")},
+		{"start 1,000 sleeps (8 callers)", fmtValue(s.StartAllMs*1000, "us")},
+		{"stop 1,000 (8 callers)", fmtValue(s.StopAllMs*1000, "us")},
+		{"server RSS: idle, with 1,000; per process (default limits; a process that prints nothing holds two 4 KiB read buffers and under 1 KiB of ring)",
+			fmtList("B", ", ", float64(s.IdleRSS), float64(s.RSSAfterStart)) + "; " + fmtValue(s.RSSPerProc, "B")},
+		{"server OS threads: idle, with 1,000", fmt.Sprintf("%d, %d", s.ThreadsIdle, s.ThreadsAfterStart)},
+		{"server RSS per process without log buffers (--log-lines 1)", ""},
+		{"process_list 1,000 p50 / p99; ping p50 / p99", lat(s.Rounds["list"]) + "; " + lat(s.Rounds["ping"])},
+		{"list 1,000: wire bytes; text / structured bytes per process",
+			fmt.Sprintf("%d; %.0f / %.0f", s.List.WireBytes, perProc(s.List.TextBytes, s.List.Procs), perProc(s.List.StructuredBytes, s.List.Procs))},
+		{"list 1,000: handler p50 (debug log); server CPU per list / per ping; client decode", fmtValue(s.Handler.P50us, "us") + "; " +
+			fmtList("us", " / ", s.ServerCPUPerListUs, s.ServerCPUPerPingUs) + "; " + fmtValue(s.List.ClientDecodeUs, "us")},
+	}
+	if s.RSSPerProcSmallRing != 0 {
+		fs[5].value = fmtValue(s.RSSPerProcSmallRing, "B")
+	}
+	return fs
+}
+
 // fill warms up the paths the measurement uses (so that the idle memory
 // includes what serving costs), then starts procs from scaleCallers
 // callers on conns and waits until all run. It returns the server's memory
