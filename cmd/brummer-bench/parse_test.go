@@ -120,6 +120,12 @@ func TestParseFlags(t *testing.T) {
 
 	_, err = parseFlags([]string{"-transports", "stdio,sse"}, io.Discard)
 	assert.ErrorContains(t, err, `unknown "sse"`)
+
+	o, err = parseFlags([]string{"-scenarios", "scale, floor"}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"scale", "floor"}, o.scenarios)
+	_, err = parseFlags([]string{"-scenarios", "procstate"}, io.Discard)
+	assert.ErrorContains(t, err, `unknown "procstate" (choose from floor, isolation, ingest, scale)`)
 }
 
 // nopFile is a file to copy a log into that the test does not read.
@@ -128,4 +134,15 @@ func nopFile(t *testing.T) *os.File {
 	require.NoError(t, err)
 	t.Cleanup(func() { f.Close() })
 	return f
+}
+
+func TestWindow(t *testing.T) {
+	var n uint64
+	sample := func() (uint64, time.Time, error) {
+		n += 500
+		return n, time.UnixMilli(int64(n)), nil
+	}
+	r, err := window(t.Context(), time.Millisecond, sample)
+	require.NoError(t, err)
+	assert.Equal(t, rate{Lines: 500, Seconds: 0.5, LinesPerSec: 1000, MBPerSec: 0.1}, r)
 }
