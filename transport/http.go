@@ -27,6 +27,10 @@ type HTTPConfig struct {
 	// Addr is the listen address, host:port. A host that is not a loopback
 	// address requires Token.
 	Addr string
+	// Listener, if set, is a listening socket to serve on instead of
+	// binding Addr (from a service manager, or a parent that bound the
+	// port); Addr is then its address.
+	Listener net.Listener
 	// Token, if set, must be presented by every request as
 	// "Authorization: Bearer <token>".
 	Token string
@@ -76,6 +80,9 @@ func NewHTTP(srv *server.MCPServer, cfg HTTPConfig, log zerolog.Logger) (*HTTP, 
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = DefaultHeartbeat
 	}
+	if cfg.Listener != nil {
+		cfg.Addr = cfg.Listener.Addr().String()
+	}
 	host, _, err := net.SplitHostPort(cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("http address %q: %w (want host:port, e.g. 127.0.0.1:7777)", cfg.Addr, err)
@@ -123,11 +130,15 @@ func NewHTTP(srv *server.MCPServer, cfg HTTPConfig, log zerolog.Logger) (*HTTP, 
 // Handler returns the guarded handler, for tests with httptest.
 func (h *HTTP) Handler() http.Handler { return h.handler }
 
-// Listen binds the address. Serve must be called afterwards.
+// Listen binds the address (or takes Config.Listener). Serve must be
+// called afterwards.
 func (h *HTTP) Listen() error {
-	ln, err := net.Listen("tcp", h.cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", h.cfg.Addr, err)
+	ln := h.cfg.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", h.cfg.Addr); err != nil {
+			return fmt.Errorf("listen on %s: %w", h.cfg.Addr, err)
+		}
 	}
 	h.ln = ln
 	h.srv = &http.Server{

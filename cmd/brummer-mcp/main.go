@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -49,6 +50,7 @@ type options struct {
 	childNice int
 
 	http         string
+	httpFD       int
 	noStdio      bool
 	token        string
 	allowOrigins stringList
@@ -76,6 +78,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.stopGrace, "stop-grace", procstate.DefaultStopGrace, "on shutdown, time between SIGTERM and SIGKILL")
 	fs.IntVar(&o.childNice, "child-nice", procstate.DefaultNice, "how many nice(1) steps (0..19) below the server's CPU priority processes run: they yield the CPU to the server, the agents and the editor when the machine is saturated; 0 runs them at the server's")
 	fs.StringVar(&o.http, "http", "", "also serve MCP over HTTP on this address, e.g. 127.0.0.1:7777 (/mcp, /sse, /message)")
+	fs.IntVar(&o.httpFD, "http-fd", 0, "serve HTTP on the listening TCP socket inherited as this file descriptor (from a service manager, or a parent that bound the port) instead of binding --http's address")
 	fs.BoolVar(&o.noStdio, "no-stdio", false, "do not serve stdio (HTTP only; needs --http)")
 	fs.StringVar(&o.token, "token", "", "bearer token every HTTP request must carry (default $BRUMMER_TOKEN); required off loopback")
 	fs.Var(&o.allowOrigins, "allow-origin", "an Origin allowed besides loopback ones, e.g. https://app.example (repeatable)")
@@ -116,8 +119,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("--stop-grace must not be negative, got %s", o.stopGrace)
 	case o.childNice < 0 || o.childNice > 19:
 		return o, fmt.Errorf("--child-nice must be 0..19, got %d", o.childNice)
-	case o.noStdio && o.http == "":
+	case o.noStdio && o.http == "" && o.httpFD == 0:
 		return o, errors.New("--no-stdio needs --http: there would be no way to connect")
+	case o.httpFD < 0 || (o.httpFD > 0 && o.httpFD < 3):
+		return o, fmt.Errorf("--http-fd must be an inherited descriptor (3 or more), got %d", o.httpFD)
+	case o.httpFD > 0 && o.http != "":
+		return o, errors.New("--http-fd and --http exclude each other: the socket is bound already")
 	case o.maxBody < 1024:
 		return o, fmt.Errorf("--max-body-bytes must be at least 1024, got %d", o.maxBody)
 	}
@@ -226,13 +233,25 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	var web *transport.HTTP
 	httpErr := make(chan error, 1)
-	if o.http != "" {
-		web, err = transport.NewHTTP(srv, transport.HTTPConfig{
+	if o.http != "" || o.httpFD > 0 {
+		cfg := transport.HTTPConfig{
 			Addr:         o.http,
 			Token:        o.token,
 			AllowOrigins: o.allowOrigins,
 			MaxBodyBytes: o.maxBody,
-		}, log)
+		}
+		if o.httpFD > 0 {
+			f := os.NewFile(uintptr(o.httpFD), "http-fd")
+			ln, err := net.FileListener(f) // a duplicate: f is ours to close
+			f.Close()
+			if err != nil {
+				fmt.Fprintf(stderr, "brummer-mcp: --http-fd %d: %v\n", o.httpFD, err)
+				_ = sup.Close(context.Background())
+				return 2
+			}
+			cfg.Listener = ln
+		}
+		web, err = transport.NewHTTP(srv, cfg, log)
 		if err != nil { // a configuration mistake: say so plainly, like a bad flag
 			fmt.Fprintln(stderr, "brummer-mcp: --http:", err)
 			_ = sup.Close(context.Background())

@@ -7,10 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -77,7 +77,7 @@ func (b *syncBuffer) String() string {
 
 func startServer(t *testing.T, args ...string) *serverProc {
 	t.Helper()
-	return startServerEnv(t, nil, args...)
+	return startServerEnv(t, nil, nil, args...)
 }
 
 // wrapEnv, set to 1 in the environment of the test binary, makes it a
@@ -86,8 +86,8 @@ func startServer(t *testing.T, args ...string) *serverProc {
 const wrapEnv = "BRUMMER_E2E_WRAP"
 
 // startServerEnv is startServer with extra environment variables for the
-// server process.
-func startServerEnv(t *testing.T, env []string, args ...string) *serverProc {
+// server process, and files it inherits as descriptors 3, 4, ...
+func startServerEnv(t *testing.T, env []string, files []*os.File, args ...string) *serverProc {
 	t.Helper()
 	base := []string{"--log-level", "debug", "--stop-grace", "2s"}
 	if !slices.Contains(args, "--state-dir") {
@@ -97,6 +97,7 @@ func startServerEnv(t *testing.T, env []string, args ...string) *serverProc {
 	// A -race binary sleeps 1s at exit unless told not to.
 	cmd.Env = append(os.Environ(), "BRUMMER_E2E_SERVER=1", "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	cmd.Env = append(cmd.Env, env...)
+	cmd.ExtraFiles = files
 	cmd.Dir = t.TempDir()
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)
@@ -280,6 +281,9 @@ func TestFlags(t *testing.T) {
 		{name: "http without token off loopback", args: []string{"--no-stdio", "--http", "0.0.0.0:0"}, code: 2, wantErr: "--token or BRUMMER_TOKEN", stdoutNone: true},
 		{name: "http without port", args: []string{"--http", "127.0.0.1"}, code: 2, wantErr: `http address "127.0.0.1"`, stdoutNone: true},
 		{name: "no-stdio without http", args: []string{"--no-stdio"}, code: 2, wantErr: "--no-stdio needs --http", stdoutNone: true},
+		{name: "http-fd of stdio", args: []string{"--http-fd", "2"}, code: 2, wantErr: "--http-fd must be an inherited descriptor (3 or more), got 2", stdoutNone: true},
+		{name: "http-fd with http", args: []string{"--http-fd", "3", "--http", "127.0.0.1:0"}, code: 2, wantErr: "--http-fd and --http exclude each other", stdoutNone: true},
+		{name: "http-fd not a socket", args: []string{"--http-fd", "99", "--no-stdio", "--state-dir", ""}, code: 2, wantErr: "--http-fd 99:", stdoutNone: true},
 		{name: "missing cwd", args: []string{"--cwd", "/nonexistent"}, code: 2, wantErr: `--cwd "/nonexistent" is not a directory`, stdoutNone: true},
 		{name: "child-nice too high", args: []string{"--child-nice", "20"}, code: 2, wantErr: "--child-nice must be 0..19, got 20", stdoutNone: true},
 		{name: "child-nice negative", args: []string{"--child-nice", "-1"}, code: 2, wantErr: "--child-nice must be 0..19, got -1", stdoutNone: true},
@@ -328,6 +332,20 @@ func (s *serverProc) watchdog(t *testing.T) int {
 	return pid
 }
 
+// httpSocket binds a loopback port for a server to serve HTTP on
+// (--http-fd), and returns the socket and its address.
+func httpSocket(t *testing.T) (*os.File, string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	f, err := ln.(*net.TCPListener).File()
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close()) // f is a duplicate: the socket stays open
+	t.Cleanup(func() { f.Close() })
+	return f, addr
+}
+
 func procExists(pid int) bool {
 	_, err := os.Stat(fmt.Sprintf("/proc/%d", pid))
 	return err == nil
@@ -359,16 +377,8 @@ func TestNoZombiesNoEscapees(t *testing.T) {
 // TestStdioAndHTTPShareOneSupervisor: an agent on stdio and agents on
 // streamable HTTP and legacy SSE of the same server see the same processes.
 func TestStdioAndHTTPShareOneSupervisor(t *testing.T) {
-	s := startServer(t, "--http", "127.0.0.1:0")
-	var addr string
-	addrRE := regexp.MustCompile(`"addr":"(127\.0\.0\.1:\d+)"`)
-	require.Eventually(t, func() bool {
-		m := addrRE.FindStringSubmatch(s.stderr.String())
-		if m != nil {
-			addr = m[1]
-		}
-		return m != nil
-	}, 10*time.Second, time.Millisecond)
+	sock, addr := httpSocket(t)
+	s := startServerEnv(t, nil, []*os.File{sock}, "--http-fd", "3")
 
 	ctx := t.Context()
 	web, err := client.NewStreamableHttpClient("http://" + addr + "/mcp")

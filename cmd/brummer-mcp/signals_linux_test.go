@@ -66,7 +66,7 @@ func TestChildSignalDefaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := startServerEnv(t, tt.env)
+			s := startServerEnv(t, tt.env, nil)
 			pid := int(s.call(t, "process_start", map[string]any{"argv": []string{"sleep", "60"}})["pid"].(float64))
 			ignored, blocked := signalMasks(t, pid)
 			assert.Equal(t, "0000000000000000", ignored, "the child inherited ignored signals")

@@ -6,7 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,6 +38,7 @@ func TestManyAgents(t *testing.T) {
 		// stay under the default limit of 1,000 however fast they go.
 		maxMine = 25
 	)
+	sock, addr := httpSocket(t) // before the count: it stays open until the test ends
 	fdsBefore := countFDs(t)
 	ignore := goleak.IgnoreCurrent()
 
@@ -46,7 +47,7 @@ func TestManyAgents(t *testing.T) {
 	stderr := &syncBuffer{}
 	exited := make(chan int, 1)
 	go func() {
-		exited <- run([]string{"--http", "127.0.0.1:0", "--cwd", t.TempDir(), "--stop-grace", "1s", "--state-dir", t.TempDir()}, stdinR, stdoutW, stderr)
+		exited <- run([]string{"--http-fd", strconv.Itoa(int(sock.Fd())), "--cwd", t.TempDir(), "--stop-grace", "1s", "--state-dir", t.TempDir()}, stdinR, stdoutW, stderr)
 		stdoutW.Close()
 	}()
 
@@ -55,16 +56,6 @@ func TestManyAgents(t *testing.T) {
 	ctx := context.Background()
 	require.NoError(t, stdio.Start(ctx))
 	initialize(t, stdio)
-
-	var addr string
-	addrRE := regexp.MustCompile(`"addr":"(127\.0\.0\.1:\d+)"`)
-	require.Eventually(t, func() bool {
-		m := addrRE.FindStringSubmatch(stderr.String())
-		if m != nil {
-			addr = m[1]
-		}
-		return m != nil
-	}, 10*time.Second, time.Millisecond)
 
 	// Shared processes every agent reads.
 	for i := range 4 {
