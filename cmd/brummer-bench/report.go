@@ -81,7 +81,7 @@ type target struct {
 	bound          float64
 	byRatio        bool // compare value/base, not value
 	atLeast        bool // bound is a minimum (the ratio prints as a share)
-	merged         bool
+	merged         bool // one row for all transports: the worst
 	measure        func(*TransportResults) (reading, bool)
 }
 
@@ -268,13 +268,12 @@ func verdict(ok bool) string {
 // figure is a measurement shown without a target.
 type figure struct{ name, value string }
 
-// figures lists the figures of the scenarios that ran on t, scenario by
+// figures lists the figures of the scenarios that ran on t, with their
 // scenario; a figure whose value is "" was not measured.
-func (t *TransportResults) figures() []Figure {
-	var out []Figure
+func (t *TransportResults) figures() (scenarios []string, figs []figure) {
 	add := func(scenario string, fs []figure) {
 		for _, f := range fs {
-			out = append(out, Figure{Scenario: scenario, Name: f.name, Values: map[string]string{"": f.value}})
+			scenarios, figs = append(scenarios, scenario), append(figs, f)
 		}
 	}
 	if t.Floor != nil {
@@ -289,7 +288,7 @@ func (t *TransportResults) figures() []Figure {
 	if t.Scale != nil {
 		add("scale", t.Scale.figures())
 	}
-	return out
+	return scenarios, figs
 }
 
 // figuresOf puts the figures of every transport side by side.
@@ -297,16 +296,17 @@ func figuresOf(r *Results) []Figure {
 	var out []Figure
 	at := map[string]int{}
 	for _, tr := range r.transports() {
-		for _, f := range r.Transports[tr].figures() {
-			if f.Values[""] == "" {
+		scenarios, figs := r.Transports[tr].figures()
+		for k, f := range figs {
+			if f.value == "" {
 				continue
 			}
-			i, seen := at[f.Name]
+			i, seen := at[f.name]
 			if !seen {
-				i, at[f.Name] = len(out), len(out)
-				out = append(out, Figure{Scenario: f.Scenario, Name: f.Name, Values: map[string]string{}})
+				i, at[f.name] = len(out), len(out)
+				out = append(out, Figure{Scenario: scenarios[k], Name: f.name, Values: map[string]string{}})
 			}
-			out[i].Values[tr] = f.Values[""]
+			out[i].Values[tr] = f.value
 		}
 	}
 	return out
