@@ -15,7 +15,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -28,10 +27,6 @@ import (
 	"github.com/brummer-mcp/brummer-mcp/tools"
 	"github.com/brummer-mcp/brummer-mcp/transport"
 )
-
-// version is set at build time with -ldflags "-X main.version=v1.2.3";
-// otherwise it comes from the module's build info.
-var version = ""
 
 func main() {
 	unblockSignals()
@@ -343,14 +338,4 @@ func newLogger(o options, stderr io.Writer) (zerolog.Logger, func(), error) {
 		w = zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.TimeOnly}
 	}
 	return zerolog.New(w).Level(level).With().Timestamp().Logger(), closeFn, nil
-}
-
-func versionString() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "(devel)"
 }
