@@ -97,7 +97,11 @@ func TestReadGroups(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, bye := readGroups(strings.NewReader(tt.in))
+			groups, bye := readGroups(strings.NewReader(tt.in))
+			got := map[key]pgroup.Ref{}
+			for k, g := range groups {
+				got[k] = g.ref
+			}
 			assert.Equal(t, tt.want, got)
 			assert.Equal(t, tt.bye, bye)
 		})

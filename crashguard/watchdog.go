@@ -68,10 +68,19 @@ func (d *watchdog) reap() {
 	}
 }
 
+// group is what the watchdog knows of one group: its record and, pinned
+// when it was first told of the group, its leader (see pgroup.Pin): at the
+// end, whether the leader is still unreaped then tells exactly whether the
+// group id is still ours.
+type group struct {
+	ref pgroup.Ref
+	pin *pgroup.Pin
+}
+
 // readGroups applies the messages from in until "bye" or the end, and
 // returns the groups recorded then. Bad lines are skipped.
-func readGroups(in io.Reader) (map[key]pgroup.Ref, bool) {
-	groups := map[key]pgroup.Ref{}
+func readGroups(in io.Reader) (map[key]group, bool) {
+	groups := map[key]group{}
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 0, 4096), maxLine)
 	for sc.Scan() {
@@ -82,8 +91,16 @@ func readGroups(in io.Reader) (map[key]pgroup.Ref, bool) {
 		case err != nil:
 			continue
 		case op == opAdd:
-			groups[keyOf(r)] = r
+			g, known := groups[keyOf(r)]
+			if !known && r.Reaped == 0 {
+				// The server tells of a group right after the spawn, and
+				// of the reap before it: its leader is still ours to pin.
+				g.pin, _ = pgroup.PinProcess(r.Pgid, r.Start)
+			}
+			g.ref = r
+			groups[keyOf(r)] = g
 		case op == opRemove:
+			groups[keyOf(r)].pin.Close()
 			delete(groups, keyOf(r))
 		}
 	}

@@ -54,11 +54,13 @@ func RunWatchdog(in io.Reader) error {
 
 // killGroups kills what is provably ours in each group; alive is a tick
 // at which the server was known to be alive.
-func killGroups(groups map[key]pgroup.Ref, alive uint64) error {
+func killGroups(groups map[key]group, alive uint64) error {
 	var errs []error
-	for _, r := range groups {
-		if _, err := r.Owned(alive).Kill(); err != nil {
-			errs = append(errs, fmt.Errorf("kill group %d: %w", r.Pgid, err))
+	for _, g := range groups {
+		o := g.ref.Owned(alive)
+		o.Pin = g.pin
+		if _, err := o.Kill(); err != nil {
+			errs = append(errs, fmt.Errorf("kill group %d: %w", g.ref.Pgid, err))
 		}
 	}
 	return errors.Join(errs...)

@@ -132,3 +132,22 @@ func TestRefOwnedLeaderPresent(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []int{cmd.Process.Pid, pids[0]}, got)
 }
+
+func TestPin(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command("true")
+	require.NoError(t, cmd.Start())
+	p, err := Stat(cmd.Process.Pid)
+	require.NoError(t, err)
+	_, ok := PinProcess(cmd.Process.Pid, p.Start+1)
+	assert.False(t, ok, "another start time is another process")
+
+	pin, ok := PinProcess(cmd.Process.Pid, p.Start)
+	require.True(t, ok)
+	defer pin.Close()
+	require.Eventually(t, func() bool { return !pgrouptest.Alive(cmd.Process.Pid) }, 5*time.Second, time.Millisecond)
+	assert.True(t, pin.Unreaped(), "a zombie is not reaped yet")
+	require.NoError(t, cmd.Wait())
+	assert.False(t, pin.Unreaped())
+	assert.False(t, (*Pin)(nil).Unreaped())
+}

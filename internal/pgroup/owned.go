@@ -31,6 +31,10 @@ type Owned struct {
 	// that is its child (and does not lead the group) was reparented to it
 	// from our group, and its pid cannot be reused while it is unreaped.
 	Parent int
+	// Pin, if set, holds the leader, pinned while it was known unreaped:
+	// while it still is, the id is the leader's and every member is ours,
+	// whatever the start times say.
+	Pin *Pin
 }
 
 // Members lists the members of the group that are provably ours, zombies
@@ -50,10 +54,15 @@ func (o Owned) Members() ([]Proc, error) {
 	if err != nil || len(in) == 0 {
 		return nil, err
 	}
-	// Read after the scan: a leader there now was there at every read of
-	// the scan. It is ours if it started before Before: it was unreaped
-	// then, so a process that took its pid later started later, at another
-	// tick. Within one tick, start times cannot tell the two apart.
+	// Checked after the scan: a leader there now was there at every read
+	// of the scan.
+	if o.Pin.Unreaped() {
+		return in, nil
+	}
+	// Otherwise a process with the leader's pid is the leader if it has
+	// its start time and started before Before: it was unreaped then, so
+	// a process that took its pid later started later, at another tick.
+	// Within one tick, start times cannot tell the two apart.
 	if l, err := Stat(o.Pgid); err == nil {
 		if !o.Reaped && l.Start == o.Leader && o.Leader < o.Before {
 			return in, nil

@@ -10,9 +10,11 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,7 +27,32 @@ import (
 const lastPidFile = "/proc/sys/kernel/ns_last_pid"
 
 // attempts bounds the retries when another fork takes the pid first.
-const attempts = 20
+const attempts = 200
+
+// forcing serialises StartAt within this test binary; a lock file does so
+// across the test binaries that go test runs side by side, which would
+// otherwise rewind the same counter under each other.
+var forcing sync.Mutex
+
+// lockForcing takes the machine-wide lock of StartAt and returns its
+// release.
+func lockForcing(t testing.TB) func() {
+	forcing.Lock()
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), "brummer-pgrouptest.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		forcing.Unlock()
+		t.Fatalf("lock file: %v", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		forcing.Unlock()
+		t.Fatalf("lock: %v", err)
+	}
+	return func() {
+		f.Close() // releases the flock
+		forcing.Unlock()
+	}
+}
 
 // StartAt starts the command that newCmd returns so that its pid is pid,
 // and returns it started; the test's cleanup kills and reaps it. newCmd is
@@ -43,6 +70,7 @@ func StartAt(t testing.TB, pid int, newCmd func() *exec.Cmd) *exec.Cmd {
 		t.Skipf("forcing a pid: %v", err)
 	}
 	defer f.Close()
+	defer lockForcing(t)()
 	if err := syscall.Kill(pid, 0); err == nil || err == syscall.EPERM {
 		t.Fatalf("pid %d is in use; it cannot be given to a new process", pid)
 	}
