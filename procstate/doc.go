@@ -1,11 +1,13 @@
 // Package procstate is brummer-mcp's process state core: a supervisor that
-// spawns and stops child processes, immutable process records published
-// through atomic pointers, and bounded per-process log rings.
+// spawns and stops child processes, and immutable process records published
+// through atomic pointers. Each process's output goes to a bounded log ring
+// (package logring).
 //
 // # Concurrency contract
 //
 // Readers never take a lock that a writer holds. [Supervisor.Get],
-// [Supervisor.Processes], [Process.Record] and every [Ring] read method are
+// [Supervisor.Processes], [Process.Record] and every read method of a
+// process's log ring ([Process.Log]) are
 // atomic loads of immutable values: any number of goroutines may call them at
 // any time, at full speed, while processes start, stop and flood output.
 //
@@ -18,15 +20,12 @@
 //     the current record, change it and publish it with one atomic store. A
 //     published Record is never mutated again. Updating one process therefore
 //     costs one small copy, not a copy of the registry.
-//   - Each Ring is owned by its Process's two pipe readers, which serialise on
-//     Ring.mu. A line is a pointer-free record in a block and its text in a
-//     chunk; a read's worth of lines is published by one store of the last
-//     sequence number. Readers load it and the block and chunk tables
-//     atomically, detect lines evicted under them by block index and chunk
-//     id, and copy out the text they return. Blocks and chunks whose lines
-//     are all evicted are reused, but only once every read that could still
-//     see them has ended (two epoch counters), so a flood allocates nothing
-//     and gives the garbage collector nothing to scan.
+//   - Each Process's log ring is written only by its two pipe readers (see
+//     package logring for how readers go without locks).
+//   - Process groups are signalled only through internal/pgroup (see
+//     Platforms below); the groups of exited processes whose members
+//     outlived them are listed, under Supervisor.deferMu, until they are
+//     seen gone.
 //
 // Every goroutine started here has an owner and a wait: per child, one waiter
 // goroutine (the only caller of Wait) and two pipe readers, all joined before

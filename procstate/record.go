@@ -27,7 +27,7 @@ func (s Status) Live() bool {
 // produces a new Record with a higher Version.
 //
 // Log counters are not part of the Record: they change with every output
-// line and are read live, lock-free, from the process's [Ring].
+// line and are read live, lock-free, from the process's log ring ([Process.Log]).
 type Record struct {
 	// Name is the process's unique handle.
 	Name string
