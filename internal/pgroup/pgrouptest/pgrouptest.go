@@ -71,8 +71,13 @@ func StartAt(t testing.TB, pid int, newCmd func() *exec.Cmd) *exec.Cmd {
 	}
 	defer f.Close()
 	defer lockForcing(t)()
-	if err := syscall.Kill(pid, 0); err == nil || err == syscall.EPERM {
-		t.Fatalf("pid %d is in use; it cannot be given to a new process", pid)
+	// On a busy machine the pid may have been taken already by a short-lived
+	// process of someone else's (pids wrap around fast): wait for it.
+	for deadline := time.Now().Add(5 * time.Second); inUse(pid); {
+		if time.Now().After(deadline) {
+			t.Fatalf("pid %d stays in use; it cannot be given to a new process", pid)
+		}
+		runtime.Gosched()
 	}
 	for range attempts {
 		if _, err := f.WriteAt([]byte(strconv.Itoa(pid-1)), 0); err != nil {
@@ -94,6 +99,12 @@ func StartAt(t testing.TB, pid int, newCmd func() *exec.Cmd) *exec.Cmd {
 	}
 	t.Fatalf("could not start a process with pid %d in %d attempts", pid, attempts)
 	return nil
+}
+
+// inUse reports whether a process, or a process group, has pid.
+func inUse(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || err == syscall.EPERM || pgroup.Exists(pid)
 }
 
 // Stranger returns a command for StartAt: "sleep 3600" leading a process
