@@ -2,6 +2,8 @@ package tools
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -192,7 +194,16 @@ func TestStartListLogsStop(t *testing.T) {
 func TestLogsPaging(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, procstate.Config{})
-	ok[processInfo](h, "process_start", `{"name":"gen","command":"seq 1 300; echo err1 >&2; echo err2 >&2"}`)
+	// Lines of two pipes are ordered by when the server reads them: the
+	// stderr lines are written only once the 300 stdout lines are in.
+	release := filepath.Join(t.TempDir(), "release")
+	mkfifo(t, release)
+	ok[processInfo](h, "process_start", fmt.Sprintf(`{"name":"gen","command":"seq 1 300; read x < %s; echo err1 >&2; echo err2 >&2"}`, release))
+	require.Eventually(t, func() bool {
+		page, _ := ok[logsResult](h, "process_logs", `{"name":"gen","tail":0}`)
+		return page.NextSince == 300
+	}, 10*time.Second, time.Millisecond)
+	require.NoError(t, os.WriteFile(release, []byte("go\n"), 0))
 	h.waitDone("gen")
 
 	cursor, txt := ok[logsResult](h, "process_logs", `{"name":"gen","tail":0}`)
