@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -61,21 +62,31 @@ func (b *bench) openServer(cfg serverConfig) (*server, *conn, error) {
 		args = append(args, "--log-level", "debug")
 	}
 	args = append(append(args, cfg.args...), strings.Fields(b.opt.serverArgs)...)
-	switch {
-	case cfg.transport == "http":
-		args = append(args, "--no-stdio", "--http", "127.0.0.1:0")
-	case cfg.sideHTTP:
-		args = append(args, "--http", "127.0.0.1:0")
+	var theirs []*os.File // the child's ends, closed here once it has them
+	var addr string
+	if cfg.transport == "http" || cfg.sideHTTP {
+		// The server gets its socket bound already (--http-fd), so its
+		// address is known without reading its log.
+		sock, a, err := httpSocket()
+		if err != nil {
+			return nil, nil, err
+		}
+		theirs, addr = append(theirs, sock), a
+		args = append(args, "--http-fd", "3")
+		if cfg.transport == "http" {
+			args = append(args, "--no-stdio")
+		}
 	}
 	logFile, err := os.Create(filepath.Join(b.tmp, fmt.Sprintf("server-%s-%s.log", cfg.name, cfg.transport)))
 	if err != nil {
+		closeFiles(theirs...)
 		return nil, nil, err
 	}
-	s := &server{cfg: cfg, done: make(chan struct{}), log: newServerLog(logFile)}
+	s := &server{cfg: cfg, done: make(chan struct{}), log: newServerLog(logFile), addr: addr}
 	cmd := exec.Command(b.bin, args...)
 	cmd.Env = append(os.Environ(), b.marker)
 	cmd.SysProcAttr = childAttr()
-	var theirs []*os.File
+	cmd.ExtraFiles = theirs // the socket, if any, as descriptor 3
 	if cfg.transport == "stdio" {
 		inR, inW, err1 := os.Pipe()
 		outR, outW, err2 := os.Pipe()
@@ -109,15 +120,6 @@ func (b *bench) openServer(cfg serverConfig) (*server, *conn, error) {
 		close(s.done)
 	}()
 
-	if cfg.transport == "http" || cfg.sideHTTP {
-		select {
-		case s.addr = <-s.log.addr:
-		case <-s.done:
-			return nil, nil, fmt.Errorf("server exited before serving HTTP; see %s", logFile.Name())
-		case <-time.After(10 * time.Second):
-			return nil, nil, fmt.Errorf("server did not report its HTTP address in 10s; see %s", logFile.Name())
-		}
-	}
 	var c *conn
 	if cfg.transport == "stdio" {
 		c, err = s.connectStdio(b.ctx)
@@ -270,21 +272,31 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
+// httpSocket binds a loopback port for a server to inherit, and returns
+// the socket and its address.
+func httpSocket() (*os.File, string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", err
+	}
+	defer ln.Close() // the file is a duplicate
+	f, err := ln.(*net.TCPListener).File()
+	return f, ln.Addr().String(), err
+}
+
 // serverLog copies a server's stderr (JSON log lines) to a file and picks
-// out the HTTP address and, at debug level, each tool call's handler time
+// out, at debug level, each tool call's handler time
 // ("tool":"process_list","took":<ms>), which ends before mcp-go encodes the
 // result.
 type serverLog struct {
 	file *os.File
-	addr chan string // receives the HTTP address once
 
 	mu   sync.Mutex
 	took map[string][]float64 // tool -> handler durations in ms
-	sent bool
 }
 
 func newServerLog(f *os.File) *serverLog {
-	return &serverLog{file: f, addr: make(chan string, 1), took: map[string][]float64{}}
+	return &serverLog{file: f, took: map[string][]float64{}}
 }
 
 func (l *serverLog) consume(r io.ReadCloser) {
@@ -295,14 +307,8 @@ func (l *serverLog) consume(r io.ReadCloser) {
 		if len(line) > 0 {
 			l.mu.Lock()
 			_, _ = l.file.Write(line)
-			if e, ok := parseLogLine(line); ok {
-				if e.Addr != "" && !l.sent {
-					l.sent = true
-					l.addr <- e.Addr
-				}
-				if e.Tool != "" && e.Took != nil {
-					l.took[e.Tool] = append(l.took[e.Tool], *e.Took)
-				}
+			if e, ok := parseLogLine(line); ok && e.Tool != "" && e.Took != nil {
+				l.took[e.Tool] = append(l.took[e.Tool], *e.Took)
 			}
 			l.mu.Unlock()
 		}
@@ -332,7 +338,6 @@ func (l *serverLog) close() {
 type logEntry struct {
 	Tool string   `json:"tool"`
 	Took *float64 `json:"took"` // milliseconds (zerolog's default duration unit)
-	Addr string   `json:"addr"`
 }
 
 // parseLogLine decodes the fields the bench needs from one JSON log line;
@@ -340,7 +345,7 @@ type logEntry struct {
 func parseLogLine(line []byte) (logEntry, bool) {
 	var e logEntry
 	s := string(line)
-	if !strings.Contains(s, `"took"`) && !strings.Contains(s, `"addr"`) {
+	if !strings.Contains(s, `"took"`) {
 		return e, false
 	}
 	return e, json.Unmarshal(line, &e) == nil
