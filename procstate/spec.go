@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -63,20 +64,21 @@ func (sp *Spec) validate() error {
 	return nil
 }
 
-// baseName derives a default process name from the program: the base name
-// of argv[0], or for a command the first real program in it (skipping
-// "cd dir &&", VAR=value assignments and wrappers like env or exec),
-// reduced to NamePattern. Shell syntax (for, while, ...) gives "sh".
+// baseName derives a default process name from what runs, reduced to
+// NamePattern: the script of a package manager (npm run dev, pnpm dev, yarn
+// dev, bun run dev: "dev"), the tool it executes (npx vite, pnpm exec vite:
+// "vite"), the package of go run (go run ./cmd/api: "api"), the module of
+// python -m (http.server); else the program's base name. For a command, the
+// words are those of its first real program (skipping "cd dir &&",
+// VAR=value assignments and wrappers like env or exec); shell syntax (for,
+// while, ...) gives "sh".
 func (sp *Spec) baseName() string {
-	prog := ""
-	if len(sp.Argv) > 0 {
-		prog = sp.Argv[0]
-	} else {
-		prog = commandProgram(sp.Command)
+	words := sp.Argv
+	if len(words) == 0 {
+		words = commandWords(sp.Command)
 	}
-	prog = filepath.Base(prog)
 	var b strings.Builder
-	for _, r := range prog {
+	for _, r := range nameOf(words) {
 		if b.Len() >= 56 { // room for a "-NNN" suffix
 			break
 		}
@@ -92,8 +94,60 @@ func (sp *Spec) baseName() string {
 	return name
 }
 
-// commandProgram guesses the program a shell command line runs.
-func commandProgram(command string) string {
+// nameOf says what the words run (see baseName).
+func nameOf(words []string) string {
+	if len(words) == 0 {
+		return "sh"
+	}
+	prog := filepath.Base(words[0])
+	args := slices.DeleteFunc(slices.Clone(words[1:]), func(w string) bool { return strings.HasPrefix(w, "-") })
+	arg := func(i int) string {
+		if i < len(args) {
+			return args[i]
+		}
+		return ""
+	}
+	switch prog {
+	case "npm", "pnpm", "yarn", "bun":
+		switch a := arg(0); {
+		case a == "run" || a == "run-script" || a == "exec" || a == "dlx" || a == "x":
+			if s := arg(1); s != "" {
+				return filepath.Base(s)
+			}
+		case a != "" && !managerCommands[a]:
+			return a // pnpm dev, yarn dev, bun dev, npm start
+		}
+	case "npx", "bunx", "pnpx":
+		if s := arg(0); s != "" {
+			return filepath.Base(s)
+		}
+	case "go":
+		if arg(0) == "run" {
+			if pkg := strings.TrimSuffix(filepath.Base(arg(1)), ".go"); pkg != "" && pkg != "." {
+				return pkg
+			}
+		}
+	case "python", "python3":
+		for i, w := range words {
+			if w == "-m" && i+1 < len(words) {
+				return words[i+1]
+			}
+		}
+	}
+	return prog
+}
+
+// managerCommands are a package manager's own commands: "pnpm install"
+// runs no script called install.
+var managerCommands = map[string]bool{
+	"install": true, "i": true, "add": true, "remove": true, "rm": true, "uninstall": true,
+	"update": true, "upgrade": true, "ci": true, "init": true, "create": true, "link": true,
+	"publish": true, "pack": true, "audit": true, "outdated": true, "why": true, "list": true, "ls": true,
+}
+
+// commandWords returns the words of the first real program a shell
+// command line runs, from the program on; ["sh"] for shell syntax.
+func commandWords(command string) []string {
 	segments := strings.FieldsFunc(command, func(r rune) bool { return r == '&' || r == ';' || r == '|' || r == '\n' })
 	for _, seg := range segments {
 		words := strings.Fields(seg)
@@ -104,11 +158,11 @@ func commandProgram(command string) string {
 			continue
 		}
 		if shellSyntax[words[0]] || strings.ContainsAny(words[0], "()${}<>\"'`") {
-			return "sh"
+			return []string{"sh"}
 		}
-		return words[0]
+		return words
 	}
-	return "sh"
+	return []string{"sh"}
 }
 
 var (

@@ -101,7 +101,7 @@ func startTool(policy Policy) mcp.Tool {
 const startDescription = "Start a long-running process (dev server, watcher, test run, build) in the background and return at once with its record. " +
 	"Give exactly one of `command` (run by /bin/sh -c; pipes, &&, env assignments work) or `argv` (program and arguments, no shell). " +
 	"The process gets its own process group; its stdout and stderr are captured line by line (read them with process_logs). " +
-	"`name` is the handle for the other tools (default: the program's base name, made unique with -2, -3...). " +
+	"`name` is the handle for the other tools (default: what runs, e.g. `npm run dev`: dev, `npx vite`: vite, else the program; made unique with -2, -3). " +
 	"A name held by a running process is refused; reusing the name of an exited process replaces it. " +
 	"`cwd` defaults to the server's directory (relative paths resolve against it); `env` adds to the server's environment. " +
 	"A program that cannot be started is an error, and it stays listed with status failed and the reason."
