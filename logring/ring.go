@@ -11,19 +11,23 @@ import (
 // Stream tells which pipe a line came from.
 type Stream uint8
 
-// The two output streams of a child.
+// The two output streams of a child, and the lines its supervisor adds
+// about it (started, exited, ...).
 const (
 	Stdout Stream = 1
 	Stderr Stream = 2
+	System Stream = 3
 )
 
-// String returns "stdout" or "stderr".
+// String returns "stdout", "stderr" or "system".
 func (s Stream) String() string {
 	switch s {
 	case Stdout:
 		return "stdout"
 	case Stderr:
 		return "stderr"
+	case System:
+		return "system"
 	}
 	return fmt.Sprintf("stream(%d)", uint8(s))
 }
@@ -226,6 +230,18 @@ func New(maxLines, maxBytes int) *Ring {
 	r.first.Store(1)
 	ch := make(chan struct{})
 	r.changed.Store(&ch)
+	return r
+}
+
+// NewAfter returns a ring like New whose first line will be seq+1: a log
+// that continues the numbering of an earlier one, so that a cursor kept
+// from the earlier one never reads a later line as if it were the line it
+// meant. The lines up to seq count as evicted.
+func NewAfter(maxLines, maxBytes int, seq uint64) *Ring {
+	r := New(maxLines, maxBytes)
+	r.first.Store(seq + 1)
+	r.last.Store(seq)
+	r.oldestBlock = (seq + 1) >> blockShift
 	return r
 }
 

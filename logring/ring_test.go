@@ -1217,3 +1217,27 @@ func TestRingMemoryBound(t *testing.T) {
 		})
 	}
 }
+
+// TestNewAfter: a ring that continues another's numbering reads like one
+// whose first lines were evicted.
+func TestNewAfter(t *testing.T) {
+	for _, after := range []uint64{0, 1, 255, 256, 1000, 1 << 40} {
+		r := NewAfter(4, 1<<10, after)
+		assert.Equal(t, Stats{Evicted: after, LastSeq: after}, r.Stats())
+		page, err := r.Read(Query{HasSince: true, Since: after})
+		require.NoError(t, err)
+		assert.Empty(t, page.Lines)
+		assert.Equal(t, after, page.NextSince)
+
+		r.Append(Stdout, time.Unix(0, 0), [][]byte{[]byte("a"), []byte("b"), []byte("c"), []byte("d"), []byte("e")}, nil)
+		page, err = r.Read(Query{HasSince: true})
+		require.NoError(t, err)
+		assert.Equal(t, []uint64{after + 2, after + 3, after + 4, after + 5}, seqsOf(page.Lines), "after %d", after)
+		assert.Equal(t, after+1, page.Missed)
+		page, err = r.Read(Query{Tail: 2})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"d", "e"}, textsOf(page.Lines))
+		_, err = r.Read(Query{HasSince: true, Since: after + 6})
+		assert.ErrorIs(t, err, ErrCursorAhead)
+	}
+}

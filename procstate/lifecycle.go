@@ -74,12 +74,14 @@ func (s *Supervisor) spawn(p *Process, argv []string, cmdLine, cwd string, env [
 	if s.cfg.Groups != nil {
 		s.cfg.Groups.Add(grp.ref())
 	}
-	p.updateLocked(func(r *Record) {
+	rec := p.updateLocked(func(r *Record) {
 		r.Status = StatusRunning
 		r.Pid = cmd.Process.Pid
 		r.Cwd = cwd
 	})
 	p.mu.Unlock()
+	// Before the pipe readers start: the line comes before the output.
+	p.note("started: %s (pid %d)", rec.CommandLine(), rec.Pid)
 
 	readersDone := make(chan struct{})
 	var readers atomic.Int32
@@ -102,8 +104,16 @@ func (s *Supervisor) spawn(p *Process, argv []string, cmdLine, cwd string, env [
 	return nil
 }
 
+// note adds a line about p's run to its log, on the system stream: the
+// agent reads a process's story, runs included, in one place.
+func (p *Process) note(format string, args ...any) {
+	line := fmt.Appendf(nil, "[run %d] "+format, append([]any{p.Record().Run}, args...)...)
+	p.log.Append(logring.System, time.Now(), [][]byte{line}, nil)
+}
+
 // fail records a spawn failure: the process stays listed with status failed.
 func (s *Supervisor) fail(p *Process, cwd string, cause error) error {
+	p.note("failed to start: %v", cause)
 	p.update(func(r *Record) {
 		r.Status = StatusFailed
 		r.Cwd = cwd
@@ -152,9 +162,15 @@ func (s *Supervisor) waitExit(p *Process, cmd *exec.Cmd, pipes [2]*os.File, read
 	close(p.exited)
 
 	code, sig, errText := exitOf(cmd, err, p.grp)
+	ended := time.Now()
+	how := fmt.Sprintf("exited with code %d", code)
+	if sig != "" {
+		how = "killed by " + sig
+	}
+	p.note("%s after %s", how, RunTime(ended.Sub(p.Record().StartedAt)))
 	p.update(func(r *Record) {
 		r.Status = StatusExited
-		r.EndedAt = time.Now()
+		r.EndedAt = ended
 		r.ExitCode = code
 		r.Signal = sig
 		r.Error = errText

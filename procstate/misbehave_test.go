@@ -148,14 +148,14 @@ func TestHugeLine(t *testing.T) {
 	pieces := (total + logring.MaxLineBytes - 1) / logring.MaxLineBytes
 	last := total - (pieces-1)*logring.MaxLineBytes
 	st := p.Log().Stats()
-	assert.Equal(t, uint64(pieces), st.LastSeq, "the output in logring.MaxLineBytes pieces")
+	assert.Equal(t, uint64(pieces)+2, st.LastSeq, "the output in MaxLineBytes pieces, between the start and exit notes")
 	assert.LessOrEqual(t, st.Bytes, logBytes)
 	assert.Greater(t, st.Bytes, logBytes-logring.MaxLineBytes, "the ring is full")
 	assert.Equal(t, st.LastSeq-st.Lines, st.Evicted)
 
 	got := allLines(t, p)
 	require.NotEmpty(t, got)
-	require.Len(t, got, int(st.Lines))
+	require.Len(t, got, int(st.Lines)-1, "all retained lines but the exit note")
 	retained := uint64(0)
 	for i, ln := range got[:len(got)-1] {
 		require.True(t, ln.Split, "piece %d (seq %d) is flagged Split", i, ln.Seq)
@@ -166,7 +166,9 @@ func TestHugeLine(t *testing.T) {
 	tail := got[len(got)-1]
 	assert.False(t, tail.Split, "the last piece ends the line")
 	assert.Equal(t, strings.Repeat("x", last), tail.Text)
-	assert.Equal(t, st.Bytes, retained+uint64(len(tail.Text)))
+	exitNote := notes(t, p)
+	require.Len(t, exitNote, 1, "the start note was evicted, the exit note is last")
+	assert.Equal(t, st.Bytes, retained+uint64(len(tail.Text))+uint64(len(exitNote[0])))
 
 	// What stays is the ring's text, a partly evicted text chunk and the
 	// readers' buffers. While the output streams in (near 1 GB/s), a

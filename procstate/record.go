@@ -1,6 +1,8 @@
 package procstate
 
 import (
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -57,6 +59,9 @@ type Record struct {
 	Error string
 	// Restarts counts earlier processes started under the same name.
 	Restarts int
+	// Run numbers the processes started under the same name, from 1; they
+	// share one log, whose seq keeps counting across them.
+	Run int
 	// Version increases with every change, across all processes; a later
 	// record always has a greater version than an earlier one.
 	Version uint64
@@ -78,4 +83,77 @@ func (r *Record) Uptime(now time.Time) time.Duration {
 		return now.Sub(r.StartedAt)
 	}
 	return r.EndedAt.Sub(r.StartedAt)
+}
+
+// CommandLine shows how the process was started: the shell command as
+// given, or argv quoted the way a POSIX shell would need it.
+func (r *Record) CommandLine() string {
+	if r.Command != "" {
+		return r.Command
+	}
+	if len(r.Argv) == 1 && !needsQuote(r.Argv[0]) {
+		return r.Argv[0]
+	}
+	n := 0
+	for _, a := range r.Argv {
+		n += len(a) + 3
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i, a := range r.Argv {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if !needsQuote(a) {
+			b.WriteString(a)
+			continue
+		}
+		b.WriteByte('\'')
+		b.WriteString(strings.ReplaceAll(a, "'", `'\''`))
+		b.WriteByte('\'')
+	}
+	return b.String()
+}
+
+// shellSafe marks the bytes a shell word may hold unquoted.
+var shellSafe = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-_./:=@%+,", byte(c)) >= 0
+	}
+	return t
+}()
+
+// needsQuote reports whether s must be quoted to stay one shell word.
+func needsQuote(s string) bool {
+	if s == "" {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		if !shellSafe[s[i]] {
+			return true
+		}
+	}
+	return false
+}
+
+// RunTime renders a duration briefly, as the log notes and the tools say
+// it: 850ms, 12.3s, 4m05s, 2h03m.
+func RunTime(d time.Duration) string {
+	ms := d.Milliseconds()
+	switch {
+	case d < time.Second:
+		return strconv.FormatInt(ms, 10) + "ms"
+	case d < time.Minute:
+		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
+	case d < time.Hour:
+		return strconv.Itoa(int(d/time.Minute)) + "m" + twoDigits(int(d%time.Minute/time.Second)) + "s"
+	}
+	return strconv.Itoa(int(d/time.Hour)) + "h" + twoDigits(int(d%time.Hour/time.Minute)) + "m"
+}
+
+func twoDigits(n int) string {
+	if n < 10 {
+		return "0" + strconv.Itoa(n)
+	}
+	return strconv.Itoa(n)
 }

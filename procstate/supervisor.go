@@ -157,7 +157,22 @@ type Supervisor struct {
 
 	deferMu  sync.Mutex
 	deferred map[*Process]struct{} // guarded by deferMu: exited, but their group has members left
+
+	// pruned remembers, for names whose records were pruned, where their
+	// log's numbering and their runs stood, so that a new start under the
+	// name continues them; guarded by mu, at most maxPruned names.
+	pruned map[string]prunedName
 }
+
+// prunedName is what a pruned record leaves for its name.
+type prunedName struct {
+	lastSeq  uint64
+	restarts int
+}
+
+// maxPruned bounds Supervisor.pruned; beyond it an arbitrary name is
+// forgotten (its next run starts its log at seq 1 again).
+const maxPruned = 10000
 
 // New returns a supervisor with cfg's limits.
 func New(cfg Config, log zerolog.Logger) (*Supervisor, error) {
@@ -169,6 +184,7 @@ func New(cfg Config, log zerolog.Logger) (*Supervisor, error) {
 		cfg:      cfg,
 		log:      log.With().Str("component", "procstate").Logger(),
 		deferred: map[*Process]struct{}{},
+		pruned:   map[string]prunedName{},
 	}
 	s.reap = newReaper(cfg.Subreaper, cfg.OtherChildren, s.recheckDeferred, s.log)
 	s.idx.Store(&index{byName: map[string]*Process{}})
@@ -249,9 +265,21 @@ func (s *Supervisor) register(spec Spec) (p, replaced *Process, err error) {
 	if s.live >= s.cfg.MaxProcs {
 		return nil, nil, fmt.Errorf("%w: %d live processes (limit %d)", ErrLimit, s.live, s.cfg.MaxProcs)
 	}
+	// One log per name: a new run continues the log of the last one, or
+	// at least its numbering if that record was pruned.
+	var log *logring.Ring
+	switch f, pruned := s.pruned[name]; {
+	case replaced != nil:
+		log = replaced.log
+	case pruned:
+		log, restarts = logring.NewAfter(s.cfg.LogLines, s.cfg.LogBytes, f.lastSeq), f.restarts+1
+		delete(s.pruned, name)
+	default:
+		log = logring.New(s.cfg.LogLines, s.cfg.LogBytes)
+	}
 	p = &Process{
 		name:     name,
-		log:      logring.New(s.cfg.LogLines, s.cfg.LogBytes),
+		log:      log,
 		versions: &s.version,
 		exited:   make(chan struct{}),
 		done:     make(chan struct{}),
@@ -264,6 +292,7 @@ func (s *Supervisor) register(spec Spec) (p, replaced *Process, err error) {
 		StartedAt: time.Now(),
 		ExitCode:  -1,
 		Restarts:  restarts,
+		Run:       restarts + 1,
 		Version:   s.version.Add(1),
 		changed:   make(chan struct{}),
 	})
@@ -322,6 +351,13 @@ func (s *Supervisor) pruneLocked() {
 	for _, p := range ended[:len(ended)-s.cfg.MaxExited] {
 		drop[p] = true
 		s.killLeftovers(p, false) // under s.mu: do not wait
+		if len(s.pruned) >= maxPruned {
+			for name := range s.pruned {
+				delete(s.pruned, name)
+				break
+			}
+		}
+		s.pruned[p.name] = prunedName{lastSeq: p.log.Stats().LastSeq, restarts: p.Record().Restarts}
 	}
 	s.storeIndexLocked(ix, nil, drop)
 }

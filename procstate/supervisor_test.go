@@ -94,7 +94,7 @@ func waitForLine(t *testing.T, ctx context.Context, p *Process, text string) []l
 	var seen []logring.Line
 	var since uint64
 	for ended := false; ; {
-		page, err := p.Log().Read(logring.Query{HasSince: true, Since: since})
+		page, err := p.Log().Read(logring.Query{HasSince: true, Since: since, Match: isOutput})
 		require.NoError(t, err)
 		for _, ln := range page.Lines {
 			seen = append(seen, ln)
@@ -119,13 +119,24 @@ func waitForLine(t *testing.T, ctx context.Context, p *Process, text string) []l
 	}
 }
 
-// allLines returns every line retained in p's ring.
+// allLines returns every output line retained in p's ring (not the
+// supervisor's notes: see notes).
 func allLines(t *testing.T, p *Process) []logring.Line {
 	t.Helper()
-	page, err := p.Log().Read(logring.Query{HasSince: true})
+	page, err := p.Log().Read(logring.Query{HasSince: true, Match: isOutput})
 	require.NoError(t, err)
 	return page.Lines
 }
+
+// notes returns the texts of the supervisor's lines in p's ring.
+func notes(t *testing.T, p *Process) []string {
+	t.Helper()
+	page, err := p.Log().Read(logring.Query{HasSince: true, Match: func(l *logring.Line) bool { return l.Stream == logring.System }})
+	require.NoError(t, err)
+	return texts(page.Lines)
+}
+
+func isOutput(l *logring.Line) bool { return l.Stream != logring.System }
 
 func texts(lines []logring.Line) []string {
 	out := make([]string, len(lines))
@@ -328,7 +339,7 @@ func TestOutputStreams(t *testing.T) {
 	}
 	assert.Equal(t, []string{"stdout: out 1", "stdout: out 2", "stdout: out 3"}, out)
 	assert.Equal(t, []string{"stderr: err 1", "stderr: err 2", "stderr: err 3"}, errs)
-	assert.Equal(t, uint64(6), p.Log().Stats().LastSeq)
+	assert.Equal(t, uint64(8), p.Log().Stats().LastSeq, "six lines between the start and exit notes")
 }
 
 func TestNames(t *testing.T) {
@@ -453,7 +464,7 @@ func TestNothingLost(t *testing.T) {
 	wantBytes := uint64(0)
 	for i := range want {
 		want[i] = fmt.Sprintf("line %d", i+1)
-		wantSeqs[i] = uint64(i + 1)
+		wantSeqs[i] = uint64(i + 2) // after the supervisor's "started" note
 		wantBytes += uint64(len(want[i]))
 	}
 	ctx := testContext(t)
@@ -475,7 +486,14 @@ func TestNothingLost(t *testing.T) {
 		require.Len(t, got, lines, "run %d", run)
 		assert.Equal(t, wantSeqs, seqs, "run %d", run)
 		assert.Equal(t, want, texts(got), "run %d", run)
-		assert.Equal(t, logring.Stats{Lines: lines, Bytes: wantBytes, LastSeq: lines}, p.Log().Stats(), "run %d", run)
+		// Each run has its own name, so its own log: the output between
+		// the notes that it started and exited.
+		noted := notes(t, p)
+		require.Len(t, noted, 2, "run %d", run)
+		assert.Regexp(t, `^\[run 1\] started: .* \(pid \d+\)$`, noted[0])
+		assert.Regexp(t, `^\[run 1\] exited with code 0 after \S+$`, noted[1])
+		noteBytes := uint64(len(noted[0]) + len(noted[1]))
+		assert.Equal(t, logring.Stats{Lines: lines + 2, Bytes: wantBytes + noteBytes, LastSeq: lines + 2}, p.Log().Stats(), "run %d", run)
 	}
 }
 

@@ -222,6 +222,7 @@ var (
 		{regexp.MustCompile(`\bpid([ =])\d+`), "pid$1<pid>"},
 		{regexp.MustCompile(`\bup=\S+`), "up=<uptime>"},
 		{regexp.MustCompile(`\(ran [^)]+\)`), "(ran <uptime>)"},
+		{regexp.MustCompile(`\] (exited with code -?\d+|killed by SIG[A-Z0-9]+) after \S+`), "] $1 after <uptime>"},
 	}
 )
 

@@ -160,7 +160,7 @@ func listText(res listResult, args listArgs) string {
 			b.Write(strconv.AppendInt(num[:0], int64(info.Pid), 10))
 		}
 		b.WriteString(" up=")
-		b.WriteString(durationText(info.UptimeMs))
+		b.WriteString(procstate.RunTime(time.Duration(info.UptimeMs) * time.Millisecond))
 		if info.LastSeq != 0 {
 			b.WriteString(" log=")
 			b.Write(strconv.AppendUint(num[:0], info.LastSeq, 10))

@@ -25,7 +25,7 @@ const (
 	maxGrepBytes = 1024
 )
 
-var logStreams = []string{"all", "stdout", "stderr"}
+var logStreams = []string{"all", "stdout", "stderr", "system"}
 
 type logsArgs struct {
 	Name   string  `json:"name"`
@@ -55,7 +55,7 @@ func (a *logsArgs) validate() error {
 		return fmt.Errorf(`"limit" must be 1..%d, got %d`, maxLimit, *a.Limit)
 	}
 	switch a.Stream {
-	case "", "all", "stdout", "stderr":
+	case "", "all", "stdout", "stderr", "system":
 	default:
 		return fmt.Errorf(`"stream" must be one of %s, got %q`, oneOf(logStreams), truncate(a.Stream, 40))
 	}
@@ -99,6 +99,8 @@ func (a *logsArgs) query() logring.Query {
 		stream = logring.Stdout
 	case "stderr":
 		stream = logring.Stderr
+	case "system":
+		stream = logring.System
 	}
 	re := a.re
 	text := a.text
@@ -133,15 +135,20 @@ type logsResult struct {
 	FirstSeq uint64   `json:"first_seq,omitempty"`
 	Lines    []string `json:"lines"`
 	Seqs     []uint64 `json:"seqs,omitempty"`
-	// Stderr and Split are indexes into Lines: the lines read from stderr
-	// (the rest are stdout), and those cut at 64 KiB whose rest follows.
+	// Stderr, System and Split are indexes into Lines: the lines read
+	// from stderr and the server's notes about runs (the rest are stdout),
+	// and those cut at 64 KiB whose rest follows.
 	Stderr []int `json:"stderr,omitempty"`
+	System []int `json:"system,omitempty"`
 	Split  []int `json:"split,omitempty"`
 	// TS, with timestamps, is each line's read time.
 	TS        []string `json:"ts,omitempty"`
 	NextSince uint64   `json:"next_since"`
 	Missed    uint64   `json:"missed,omitempty"`
 	More      bool     `json:"more,omitempty"`
+	// ExitCode or Signal, once the process has exited.
+	ExitCode *int   `json:"exit_code,omitempty"`
+	Signal   string `json:"signal,omitempty"`
 }
 
 func logsTool() mcp.Tool {
@@ -149,21 +156,22 @@ func logsTool() mcp.Tool {
 		Name:  "process_logs",
 		Title: "Read process output",
 		Description: "Read a process's captured stdout and stderr lines. Every line has a sequence number (seq). " +
+			"All runs of a name share one log and its seq: the server notes each run's start and end in it (stream system), and a cursor stays valid across restarts. " +
 			"Within one stream the order is exact; between stdout and stderr it is the order the two pipes were read in, which can differ from the order they were written. " +
 			"Without `since`: the last `tail` lines (default 100, 0..5000; tail=0 returns no lines, only the cursor). " +
 			"With `since` (a cursor): the lines after it, oldest first. Pass the returned `next_since` back as `since` to read only new output; " +
 			"`more` means lines remain after this page, `missed` counts lines evicted from memory before you read them. " +
-			"`limit` caps the lines returned (default 200, 1..5000). `stream`: stdout, stderr or all (default). " +
+			"`limit` caps the lines returned (default 200, 1..5000). `stream`: stdout, stderr, system or all (default). " +
 			"`grep`: an RE2 regular expression; only matching lines are returned. Works for running and exited processes. " +
 			"Terminal escape sequences (colours, cursor moves) are removed unless `raw` is true. " +
-			"Structured form, in columns: `lines` holds the texts; line i has seq `first_seq`+i, or `seqs`[i] when `seqs` is present (after a grep or stream filter, or an eviction); `stderr` lists the indexes of stderr lines (the rest are stdout); `ts` (with `timestamps`) gives each line's read time. " +
-			"Text form: one line per output line, stderr lines prefixed with \"[stderr] \" (and the time first with timestamps), then a [next_since=... status=...] footer.",
+			"Structured form, in columns: `lines` holds the texts; line i has seq `first_seq`+i, or `seqs`[i] when `seqs` is present (after a grep or stream filter, or an eviction); `stderr` and `system` list the indexes of stderr lines and of the server's notes (the rest are stdout); `ts` (with `timestamps`) gives each line's read time; `exit_code` or `signal` once it exited. " +
+			"Text form: one line per output line, stderr lines prefixed with \"[stderr] \" and notes with \"[brummer] \" (the time first with timestamps), then a [next_since=... status=...] footer.",
 		RawInputSchema: mustJSON(objectSchema(obj{
 			"name":       nameArg("The process whose output to read."),
 			"since":      obj{"type": "integer", "minimum": 0, "description": "Cursor: return lines with seq greater than this. Use next_since from the previous call."},
 			"tail":       obj{"type": "integer", "minimum": 0, "maximum": maxTail, "description": "Without since: start at the last N lines (matching grep/stream). Default 100."},
 			"limit":      obj{"type": "integer", "minimum": 1, "maximum": maxLimit, "description": "Most lines to return. Default 200."},
-			"stream":     obj{"type": "string", "enum": logStreams, "description": "Which output: stdout, stderr or all. Default all."},
+			"stream":     obj{"type": "string", "enum": logStreams, "description": "Which lines: stdout, stderr, system (the server's notes) or all. Default all."},
 			"grep":       obj{"type": "string", "maxLength": maxGrepBytes, "description": "RE2 regular expression; only matching lines are returned, e.g. \"(?i)error|warn\"."},
 			"raw":        obj{"type": "boolean", "description": "Keep terminal escape sequences (ANSI colours) in the text. Default false: they are removed."},
 			"timestamps": obj{"type": "boolean", "description": "Add each line's read time (ts, RFC 3339 UTC with milliseconds). Default false."},
@@ -174,12 +182,15 @@ func logsTool() mcp.Tool {
 			"first_seq":  intg("Seq of lines[0]; the next lines follow one by one unless seqs is present. Absent when there are no lines."),
 			"lines":      obj{"type": "array", "items": obj{"type": "string"}, "description": "The lines' texts, oldest first, without newlines; valid UTF-8."},
 			"seqs":       obj{"type": "array", "items": obj{"type": "integer"}, "description": "Present when the seqs have gaps (grep, stream filter, eviction): the seq of each line."},
-			"stderr":     obj{"type": "array", "items": obj{"type": "integer"}, "description": "Indexes into lines of the lines read from stderr; the others are stdout."},
+			"stderr":     obj{"type": "array", "items": obj{"type": "integer"}, "description": "Indexes into lines of the lines read from stderr; the others are stdout or system."},
+			"system":     obj{"type": "array", "items": obj{"type": "integer"}, "description": "Indexes into lines of the server's notes about runs (started, exited)."},
 			"split":      obj{"type": "array", "items": obj{"type": "integer"}, "description": "Indexes into lines of lines cut at 64 KiB; the rest follows in the next line."},
 			"ts":         obj{"type": "array", "items": obj{"type": "string"}, "description": "With timestamps: each line's read time, RFC 3339 UTC with milliseconds."},
 			"next_since": intg("Cursor to pass as since to continue after these lines."),
 			"missed":     intg("Lines after the cursor evicted from memory before they were read."),
 			"more":       obj{"type": "boolean", "description": "Lines remain after next_since; call again with since=next_since."},
+			"exit_code":  intg("The exit code, once exited (not when killed by a signal)."),
+			"signal":     str("The signal that killed it, once exited."),
 		}, "name", "status", "lines", "next_since")),
 		Annotations: annotations(true, false, true, false),
 	}
@@ -195,20 +206,29 @@ func logsHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 		if p == nil {
 			return unknownProcess(sup, args.Name), nil
 		}
-		status := p.Record().Status
+		// The record first: once it says exited, the log holds everything.
+		rec := p.Record()
 		page, err := p.Log().Read(args.query())
 		var ahead *logring.CursorAheadError
 		if errors.As(err, &ahead) {
-			return toolError(`"since" %d is past the newest line of %q (%d); the process may have been restarted: pass since=%d, or omit since to read the tail`,
+			return toolError(`"since" %d is past the newest line of %q (%d): pass since=%d to read what comes next, or omit since to read the tail`,
 				ahead.Since, args.Name, ahead.Newest, ahead.Newest), nil
 		}
 		res := logsResult{
 			Name:      args.Name,
-			Status:    string(status),
+			Status:    string(rec.Status),
 			Lines:     make([]string, len(page.Lines)),
 			NextSince: page.NextSince,
 			Missed:    page.Missed,
 			More:      page.More,
+		}
+		if rec.Status == procstate.StatusExited {
+			if rec.Signal != "" {
+				res.Signal = rec.Signal
+			} else {
+				code := rec.ExitCode
+				res.ExitCode = &code
+			}
 		}
 		if len(page.Lines) > 0 {
 			res.FirstSeq = page.Lines[0].Seq
@@ -225,8 +245,11 @@ func logsHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 			if res.Seqs != nil {
 				res.Seqs[i] = l.Seq
 			}
-			if l.Stream == logring.Stderr {
+			switch l.Stream {
+			case logring.Stderr:
 				res.Stderr = append(res.Stderr, i)
+			case logring.System:
+				res.System = append(res.System, i)
 			}
 			if l.Split {
 				res.Split = append(res.Split, i)
@@ -243,15 +266,19 @@ func logsHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 // with the cursor.
 func logsText(res logsResult) string {
 	var b strings.Builder
-	stderr := res.Stderr
+	stderr, system := res.Stderr, res.System
 	for i, text := range res.Lines {
 		if res.TS != nil {
 			b.WriteString(res.TS[i])
 			b.WriteByte(' ')
 		}
-		if len(stderr) > 0 && stderr[0] == i {
+		switch {
+		case len(stderr) > 0 && stderr[0] == i:
 			b.WriteString("[stderr] ")
 			stderr = stderr[1:]
+		case len(system) > 0 && system[0] == i:
+			b.WriteString("[brummer] ")
+			system = system[1:]
 		}
 		b.WriteString(text)
 		b.WriteByte('\n')
@@ -267,6 +294,14 @@ func logsText(res logsResult) string {
 	}
 	b.WriteString(" status=")
 	b.WriteString(res.Status)
+	if res.ExitCode != nil {
+		b.WriteString(" exit_code=")
+		b.WriteString(strconv.Itoa(*res.ExitCode))
+	}
+	if res.Signal != "" {
+		b.WriteString(" signal=")
+		b.WriteString(res.Signal)
+	}
 	b.WriteString("]")
 	return b.String()
 }

@@ -2,7 +2,6 @@ package tools
 
 import (
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/brummer-mcp/brummer-mcp/logring"
@@ -88,7 +87,7 @@ func infoFrom(r *procstate.Record, st logring.Stats, now time.Time, dir string) 
 		Name:     r.Name,
 		Status:   string(r.Status),
 		Pid:      r.Pid,
-		Command:  commandLine(r),
+		Command:  r.CommandLine(),
 		EndedAt:  formatTime(r.EndedAt),
 		Signal:   r.Signal,
 		Error:    r.Error,
@@ -107,57 +106,6 @@ func infoFrom(r *procstate.Record, st logring.Stats, now time.Time, dir string) 
 	return info
 }
 
-// commandLine shows how the process was started: the shell command as
-// given, or argv quoted the way a POSIX shell would need it.
-func commandLine(r *procstate.Record) string {
-	if r.Command != "" {
-		return r.Command
-	}
-	if len(r.Argv) == 1 && !needsQuote(r.Argv[0]) {
-		return r.Argv[0]
-	}
-	n := 0
-	for _, a := range r.Argv {
-		n += len(a) + 3
-	}
-	var b strings.Builder
-	b.Grow(n)
-	for i, a := range r.Argv {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		if !needsQuote(a) {
-			b.WriteString(a)
-			continue
-		}
-		b.WriteByte('\'')
-		b.WriteString(strings.ReplaceAll(a, "'", `'\''`))
-		b.WriteByte('\'')
-	}
-	return b.String()
-}
-
-// shellSafe marks the bytes a shell word may hold unquoted.
-var shellSafe = func() (t [256]bool) {
-	for c := range t {
-		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-_./:=@%+,", byte(c)) >= 0
-	}
-	return t
-}()
-
-// needsQuote reports whether s must be quoted to stay one shell word.
-func needsQuote(s string) bool {
-	if s == "" {
-		return true
-	}
-	for i := 0; i < len(s); i++ {
-		if !shellSafe[s[i]] {
-			return true
-		}
-	}
-	return false
-}
-
 // outcome says in a few words how a process ended, or that it runs.
 func outcome(info processInfo) string {
 	switch {
@@ -169,25 +117,4 @@ func outcome(info processInfo) string {
 		return info.Error
 	}
 	return info.Status
-}
-
-// durationText renders milliseconds briefly: 850ms, 12.3s, 4m05s, 2h03m.
-func durationText(ms int64) string {
-	d := time.Duration(ms) * time.Millisecond
-	switch {
-	case d < time.Second:
-		return strconv.FormatInt(ms, 10) + "ms"
-	case d < time.Minute:
-		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
-	case d < time.Hour:
-		return strconv.Itoa(int(d/time.Minute)) + "m" + twoDigits(int(d%time.Minute/time.Second)) + "s"
-	}
-	return strconv.Itoa(int(d/time.Hour)) + "h" + twoDigits(int(d%time.Hour/time.Minute)) + "m"
-}
-
-func twoDigits(n int) string {
-	if n < 10 {
-		return "0" + strconv.Itoa(n)
-	}
-	return strconv.Itoa(n)
 }

@@ -109,7 +109,7 @@ func stopText(out stopResult) string {
 	if out.AlreadyStopped {
 		return fmt.Sprintf("%s was already stopped (%s)", out.Name, outcome(out.processInfo))
 	}
-	text := fmt.Sprintf("stopped %s (ran %s): %s", out.Name, durationText(out.UptimeMs), outcome(out.processInfo))
+	text := fmt.Sprintf("stopped %s (ran %s): %s", out.Name, procstate.RunTime(time.Duration(out.UptimeMs)*time.Millisecond), outcome(out.processInfo))
 	switch {
 	case out.Killed && out.Signal == "SIGKILL":
 		text += "; it did not exit within the grace period and was killed"

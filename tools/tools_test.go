@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -97,8 +98,8 @@ func TestBadInputs(t *testing.T) {
 		{"logs: zero limit", "process_logs", `{"name":"done","limit":0}`, `"limit" must be 1..5000, got 0`},
 		{"logs: negative since", "process_logs", `{"name":"done","since":-5}`, `"since" must be a non-negative integer, got number -5`},
 		{"logs: since and tail", "process_logs", `{"name":"done","since":0,"tail":5}`, `pass either "since"`},
-		{"logs: bad stream", "process_logs", `{"name":"done","stream":"stdin"}`, `"stream" must be one of all, stdout, stderr, got "stdin"`},
-		{"logs: cursor from the future", "process_logs", `{"name":"done","since":999}`, `"since" 999 is past the newest line of "done" (1)`},
+		{"logs: bad stream", "process_logs", `{"name":"done","stream":"stdin"}`, `"stream" must be one of all, stdout, stderr, system, got "stdin"`},
+		{"logs: cursor from the future", "process_logs", `{"name":"done","since":999}`, `"since" 999 is past the newest line of "done" (3)`},
 		{"logs: since as string", "process_logs", `{"name":"done","since":"5"}`, `"since" must be a non-negative integer, got string`},
 		{"start: 10 MB argument", "process_start", `{"command":"` + strings.Repeat("y", 10<<20) + `"}`, "bytes, more than the 1048576 allowed"},
 		{"start: NUL in name", "process_start", `{"name":"a\u0000b","command":"true"}`, `"name" "a\x00b" must match`},
@@ -137,12 +138,12 @@ func TestStartListLogsStop(t *testing.T) {
 	assert.Equal(t, "running", info.Status)
 	assert.Positive(t, info.Pid)
 	assert.Contains(t, txt, fmt.Sprintf("started web (pid %d)", info.Pid))
-	h.waitLines("web", 6)
+	h.waitLines("web", 7) // the server's "started" note, then six lines
 
 	list, txt := ok[listResult](h, "process_list", ``)
 	require.Len(t, list.Processes, 1)
 	assert.Equal(t, "running", list.Processes[0].Status)
-	assert.Equal(t, uint64(6), list.Processes[0].LastSeq)
+	assert.Equal(t, uint64(7), list.Processes[0].LastSeq)
 	assert.Empty(t, list.Processes[0].Cwd, "the default working directory is shown once, at the top")
 	assert.Equal(t, h.sup.Config().Dir, list.Cwd)
 	assert.Positive(t, list.Version)
@@ -152,15 +153,15 @@ func TestStartListLogsStop(t *testing.T) {
 	// concurrently, so stderr may land anywhere between them.
 	logs, txt := ok[logsResult](h, "process_logs", `{"name":"web","stream":"stdout"}`)
 	assert.Equal(t, []string{"line 1", "line 2", "line 3", "line 4", "line 5"}, texts(logs.Lines))
-	assert.Equal(t, logsResult{Name: "web", Status: "running", FirstSeq: logs.FirstSeq, Lines: logs.Lines, Seqs: logs.Seqs, NextSince: 6}, logs,
+	assert.Equal(t, logsResult{Name: "web", Status: "running", FirstSeq: logs.FirstSeq, Lines: logs.Lines, Seqs: logs.Seqs, NextSince: 7}, logs,
 		"stdout and no time: the defaults are not shown")
-	assert.Equal(t, uint64(6), logs.NextSince)
+	assert.Equal(t, uint64(7), logs.NextSince)
 	assert.Contains(t, txt, "line 1\nline 2\nline 3\nline 4\nline 5\n[next_since=")
 	logs, txt = ok[logsResult](h, "process_logs", `{"name":"web","stream":"stderr"}`)
 	require.Len(t, logs.Lines, 1)
 	assert.Equal(t, []string{"warn"}, logs.Lines)
 	assert.Equal(t, []int{0}, logs.Stderr)
-	assert.Equal(t, "[stderr] warn\n[next_since=6 status=running]", txt)
+	assert.Equal(t, "[stderr] warn\n[next_since=7 status=running]", txt)
 	logs, txt = ok[logsResult](h, "process_logs", `{"name":"web","stream":"stderr","timestamps":true}`)
 	require.Len(t, logs.Lines, 1)
 	require.Len(t, logs.TS, 1)
@@ -168,9 +169,11 @@ func TestStartListLogsStop(t *testing.T) {
 	require.NoError(t, err, "ts %q", logs.TS[0])
 	assert.WithinDuration(t, time.Now(), ts, time.Minute)
 	assert.Regexp(t, `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`, logs.TS[0])
-	assert.Equal(t, logs.TS[0]+" [stderr] warn\n[next_since=6 status=running]", txt)
-	logs, _ = ok[logsResult](h, "process_logs", `{"name":"web"}`)
-	assert.Len(t, logs.Lines, 6)
+	assert.Equal(t, logs.TS[0]+" [stderr] warn\n[next_since=7 status=running]", txt)
+	logs, txt = ok[logsResult](h, "process_logs", `{"name":"web"}`)
+	assert.Len(t, logs.Lines, 7)
+	assert.Equal(t, []int{0}, logs.System, "the note of the start")
+	assert.Regexp(t, `^\[brummer\] \[run 1\] started: for i in .* \(pid \d+\)\n`, txt)
 
 	stopped, txt := ok[stopResult](h, "process_stop", `{"name":"web"}`)
 	assert.Equal(t, "exited", stopped.Status)
@@ -186,9 +189,14 @@ func TestStartListLogsStop(t *testing.T) {
 	// Exited processes stay listed with their logs.
 	list, _ = ok[listResult](h, "process_list", `{"status":"exited"}`)
 	require.Len(t, list.Processes, 1)
-	logs, _ = ok[logsResult](h, "process_logs", `{"name":"web","grep":"^line [24]$"}`)
+	logs, txt = ok[logsResult](h, "process_logs", `{"name":"web","grep":"^line [24]$"}`)
 	assert.Equal(t, []string{"line 2", "line 4"}, texts(logs.Lines))
 	assert.Equal(t, "exited", logs.Status)
+	assert.Equal(t, "SIGTERM", logs.Signal, "the exit status, with the logs")
+	assert.Contains(t, txt, "status=exited signal=SIGTERM]")
+	logs, _ = ok[logsResult](h, "process_logs", `{"name":"web","stream":"system"}`)
+	require.Len(t, logs.Lines, 2)
+	assert.Regexp(t, `^\[run 1\] killed by SIGTERM after \S+$`, logs.Lines[1])
 }
 
 func TestLogsPaging(t *testing.T) {
@@ -201,15 +209,15 @@ func TestLogsPaging(t *testing.T) {
 	ok[processInfo](h, "process_start", fmt.Sprintf(`{"name":"gen","command":"seq 1 300; read x < %s; echo err1 >&2; echo err2 >&2"}`, release))
 	require.Eventually(t, func() bool {
 		page, _ := ok[logsResult](h, "process_logs", `{"name":"gen","tail":0}`)
-		return page.NextSince == 300
+		return page.NextSince == 301 // the start note, then 300 lines
 	}, 10*time.Second, time.Millisecond)
 	require.NoError(t, os.WriteFile(release, []byte("go\n"), 0))
 	h.waitDone("gen")
 
 	cursor, txt := ok[logsResult](h, "process_logs", `{"name":"gen","tail":0}`)
 	assert.Empty(t, cursor.Lines)
-	assert.Equal(t, uint64(302), cursor.NextSince)
-	assert.Equal(t, "[next_since=302 status=exited]", txt)
+	assert.Equal(t, uint64(304), cursor.NextSince, "the notes of the start and the exit, and 302 lines")
+	assert.Equal(t, "[next_since=304 status=exited exit_code=0]", txt)
 
 	// Page from the start with since=0 and limit=100: no gaps, no repeats.
 	var seen []string
@@ -223,10 +231,10 @@ func TestLogsPaging(t *testing.T) {
 			break
 		}
 	}
-	require.Len(t, seen, 302)
-	assert.Equal(t, "1", seen[0])
-	assert.Equal(t, "300", seen[299])
-	assert.Equal(t, uint64(302), since)
+	require.Len(t, seen, 304)
+	assert.Equal(t, "1", seen[1])
+	assert.Equal(t, "300", seen[300])
+	assert.Equal(t, uint64(304), since)
 
 	tests := []struct {
 		name string
@@ -234,21 +242,32 @@ func TestLogsPaging(t *testing.T) {
 		want []string
 		more bool
 	}{
-		{"tail", `{"name":"gen","tail":3}`, []string{"300", "err1", "err2"}, false},
-		{"tail with limit", `{"name":"gen","tail":3,"limit":2}`, []string{"300", "err1"}, true},
+		{"tail", `{"name":"gen","tail":4}`, []string{"300", "err1", "err2"}, false},
+		{"tail with limit", `{"name":"gen","tail":4,"limit":2}`, []string{"300", "err1"}, true},
 		{"stderr", `{"name":"gen","stream":"stderr"}`, []string{"err1", "err2"}, false},
 		{"stdout tail", `{"name":"gen","stream":"stdout","tail":2}`, []string{"299", "300"}, false},
 		{"grep", `{"name":"gen","grep":"^29[0-9]$","tail":3}`, []string{"297", "298", "299"}, false},
-		{"grep since", `{"name":"gen","grep":"^1[0-9]$","since":12}`, []string{"13", "14", "15", "16", "17", "18", "19"}, false},
-		{"since at end", `{"name":"gen","since":302}`, nil, false},
+		{"grep since", `{"name":"gen","grep":"^1[0-9]$","since":13}`, []string{"13", "14", "15", "16", "17", "18", "19"}, false},
+		{"since at end", `{"name":"gen","since":304}`, nil, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			page, _ := ok[logsResult](h, "process_logs", tt.args)
-			assert.Equal(t, tt.want, texts(page.Lines))
+			assert.Equal(t, tt.want, output(page))
 			assert.Equal(t, tt.more, page.More)
 		})
 	}
+}
+
+// output is a page's lines without the server's notes.
+func output(page logsResult) []string {
+	var out []string
+	for i, l := range page.Lines {
+		if !slices.Contains(page.System, i) {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 func TestLogsMissed(t *testing.T) {
@@ -256,13 +275,15 @@ func TestLogsMissed(t *testing.T) {
 	h := newHarness(t, procstate.Config{LogLines: 50})
 	ok[processInfo](h, "process_start", `{"name":"gen","argv":["seq","1","120"]}`)
 	h.waitDone("gen")
+	// 122 lines: the start note, 1..120 as seqs 2..121, the exit note; the
+	// last 50 are kept.
 	page, txt := ok[logsResult](h, "process_logs", `{"name":"gen","since":10,"limit":5}`)
-	assert.Equal(t, uint64(60), page.Missed)
-	assert.Equal(t, []string{"71", "72", "73", "74", "75"}, texts(page.Lines))
-	assert.Contains(t, txt, "[next_since=75 missed=60 more=true status=exited]")
+	assert.Equal(t, uint64(62), page.Missed)
+	assert.Equal(t, []string{"72", "73", "74", "75", "76"}, texts(page.Lines))
+	assert.Contains(t, txt, "[next_since=77 missed=62 more=true status=exited exit_code=0]")
 	list, _ := ok[listResult](h, "process_list", ``)
-	assert.Equal(t, uint64(120), list.Processes[0].LastSeq)
-	assert.Equal(t, uint64(70), list.Processes[0].Evicted)
+	assert.Equal(t, uint64(122), list.Processes[0].LastSeq)
+	assert.Equal(t, uint64(72), list.Processes[0].Evicted)
 }
 
 func TestStartRules(t *testing.T) {
@@ -283,8 +304,11 @@ func TestStartRules(t *testing.T) {
 	info, _ = ok[processInfo](h, "process_start", `{"name":"sleep","command":"echo $GREETING; pwd","env":{"GREETING":"hello"},"cwd":"."}`)
 	assert.Equal(t, 1, info.Restarts)
 	h.waitDone("sleep")
-	logs, _ := ok[logsResult](h, "process_logs", `{"name":"sleep"}`)
+	logs, _ := ok[logsResult](h, "process_logs", `{"name":"sleep","stream":"stdout"}`)
 	assert.Equal(t, []string{"hello", h.sup.Config().Dir}, texts(logs.Lines))
+	logs, _ = ok[logsResult](h, "process_logs", `{"name":"sleep","stream":"system"}`)
+	require.Len(t, logs.Lines, 4, "both runs' notes, in the one log of the name")
+	assert.Regexp(t, `^\[run 2\] started: echo \$GREETING; pwd`, logs.Lines[2])
 
 	// A program that does not exist stays listed as failed, with the reason.
 	res = h.call("process_start", `{"name":"ghost","argv":["./missing-binary"]}`)
@@ -305,7 +329,7 @@ func TestStopEscalates(t *testing.T) {
 	// The shell and its children ignore SIGTERM (an ignored signal is
 	// inherited across exec), so only SIGKILL ends them.
 	ok[processInfo](h, "process_start", `{"name":"stubborn","command":"trap '' TERM; echo ready; sleep 60; sleep 60"}`)
-	h.waitLines("stubborn", 1)
+	h.waitLines("stubborn", 2)
 	out, txt := ok[stopResult](h, "process_stop", `{"name":"stubborn","timeout_ms":200}`)
 	assert.True(t, out.Killed)
 	assert.Equal(t, "SIGKILL", out.Signal)
@@ -331,8 +355,8 @@ func TestLogsANSI(t *testing.T) {
 		args string
 		want []string
 	}{
-		{"stripped by default", `{"name":"tty"}`, []string{"error: boom", "plain"}},
-		{"raw", `{"name":"tty","raw":true}`, []string{"\x1b[31merror\x1b[0m: boom", "plain"}},
+		{"stripped by default", `{"name":"tty","stream":"stdout"}`, []string{"error: boom", "plain"}},
+		{"raw", `{"name":"tty","stream":"stdout","raw":true}`, []string{"\x1b[31merror\x1b[0m: boom", "plain"}},
 		{"grep sees the stripped text", `{"name":"tty","grep":"^error: "}`, []string{"error: boom"}},
 		{"grep raw", `{"name":"tty","grep":"^error: ","raw":true}`, nil},
 	}
@@ -396,15 +420,17 @@ func TestLogsColumns(t *testing.T) {
 		name, args string
 		want       logsResult
 	}{
-		{"tail: consecutive, no seqs", `{"name":"gen","tail":3}`,
-			logsResult{Name: "gen", Status: "exited", FirstSeq: 18, Lines: []string{"18", "19", "20"}, NextSince: 20}},
+		// gen's log: the start note (seq 1), 1..20 (seqs 2..21), the exit
+		// note (22); err's: the start note, a and b, the exit note.
+		{"tail: consecutive, no seqs", `{"name":"gen","stream":"stdout","tail":3}`,
+			logsResult{Name: "gen", Status: "exited", FirstSeq: 19, Lines: []string{"18", "19", "20"}, NextSince: 22, ExitCode: ptr(0)}},
 		{"grep: gaps, seqs listed", `{"name":"gen","grep":"^1"}`,
-			logsResult{Name: "gen", Status: "exited", FirstSeq: 1, Lines: []string{"1", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19"},
-				Seqs: []uint64{1, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19}, NextSince: 20}},
-		{"stderr indexes", `{"name":"err"}`,
-			logsResult{Name: "err", Status: "exited", FirstSeq: 1, Lines: []string{"a", "b"}, Stderr: []int{0, 1}, NextSince: 2}},
+			logsResult{Name: "gen", Status: "exited", FirstSeq: 2, Lines: []string{"1", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19"},
+				Seqs: []uint64{2, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}, NextSince: 22, ExitCode: ptr(0)}},
+		{"stderr indexes", `{"name":"err","stream":"stderr"}`,
+			logsResult{Name: "err", Status: "exited", FirstSeq: 2, Lines: []string{"a", "b"}, Stderr: []int{0, 1}, NextSince: 4, ExitCode: ptr(0)}},
 		{"no lines: no first_seq", `{"name":"gen","tail":0}`,
-			logsResult{Name: "gen", Status: "exited", Lines: []string{}, NextSince: 20}},
+			logsResult{Name: "gen", Status: "exited", Lines: []string{}, NextSince: 22, ExitCode: ptr(0)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -412,4 +438,15 @@ func TestLogsColumns(t *testing.T) {
 			assert.Equal(t, tt.want, got)
 		})
 	}
+	t.Run("system indexes", func(t *testing.T) {
+		got, txt := ok[logsResult](h, "process_logs", `{"name":"err","grep":"^(b|\\[run 1\\] exited .*)$"}`)
+		require.Len(t, got.Lines, 2)
+		assert.Equal(t, "b", got.Lines[0])
+		assert.Regexp(t, `^\[run 1\] exited with code 0 after \d+ms$`, got.Lines[1])
+		assert.Equal(t, []int{0}, got.Stderr)
+		assert.Equal(t, []int{1}, got.System)
+		assert.Regexp(t, `^\[stderr\] b\n\[brummer\] \[run 1\] exited with code 0 after \d+ms\n\[next_since=4 status=exited exit_code=0\]$`, txt)
+	})
 }
+
+func ptr[T any](v T) *T { return &v }

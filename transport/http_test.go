@@ -462,20 +462,20 @@ func TestToolFlowAcrossTransports(t *testing.T) {
 			})
 			require.Equal(t, "running", started.Status)
 			require.Positive(t, started.Pid)
-			waitLines(t, s.sup, name, 30)
+			waitLines(t, s.sup, name, 31) // the server's start note, then 30 lines
 
 			// Page through the output ten lines at a time with the cursor.
 			var got []string
 			var since uint64
 			for page := range 3 {
-				logs := call[logsResult](t, tt.c, "process_logs", map[string]any{"name": name, "since": since, "limit": 10})
+				logs := call[logsResult](t, tt.c, "process_logs", map[string]any{"name": name, "since": since, "limit": 10, "stream": "stdout"})
 				assert.Len(t, logs.Lines, 10, "page %d", page)
 				assert.Equal(t, page < 2, logs.More, "page %d", page)
 				got = append(got, logs.Lines...)
 				since = logs.NextSince
 			}
 			assert.Equal(t, want, got)
-			rest := call[logsResult](t, tt.c, "process_logs", map[string]any{"name": name, "since": since})
+			rest := call[logsResult](t, tt.c, "process_logs", map[string]any{"name": name, "since": since, "stream": "stdout"})
 			assert.Empty(t, rest.Lines)
 			assert.Equal(t, since, rest.NextSince)
 

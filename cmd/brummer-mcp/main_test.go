@@ -194,7 +194,7 @@ func TestStdioEndToEnd(t *testing.T) {
 	since := 0.0
 	deadline := time.Now().Add(20 * time.Second)
 	for len(got) < 50 && time.Now().Before(deadline) {
-		page := s.call(t, "process_logs", map[string]any{"name": "web", "since": since, "limit": 20})
+		page := s.call(t, "process_logs", map[string]any{"name": "web", "since": since, "limit": 20, "stream": "stdout"})
 		for _, l := range page["lines"].([]any) {
 			got = append(got, l.(string))
 		}
@@ -305,7 +305,7 @@ func (s *serverProc) readLine(t *testing.T, name string) string {
 	t.Helper()
 	var line string
 	require.Eventually(t, func() bool {
-		page := s.call(t, "process_logs", map[string]any{"name": name, "since": 0, "limit": 1})
+		page := s.call(t, "process_logs", map[string]any{"name": name, "since": 0, "limit": 1, "stream": "stdout"})
 		lines := page["lines"].([]any)
 		if len(lines) > 0 {
 			line = lines[0].(string)

@@ -80,7 +80,7 @@ func TestChildSignalDefaults(t *testing.T) {
 			}, 10*time.Second, 5*time.Millisecond, "the writer into a closed pipe did not end")
 			assert.EqualValues(t, 0, rec["exit_code"])
 			assert.Less(t, rec["uptime_ms"].(float64), 1000.0, "it should end at once")
-			lines := s.call(t, "process_logs", map[string]any{"name": "pipe", "since": 0})["lines"].([]any)
+			lines := s.call(t, "process_logs", map[string]any{"name": "pipe", "since": 0, "stream": "stdout"})["lines"].([]any)
 			assert.Equal(t, []any{"x"}, lines, "no write errors")
 
 			// The server itself still survives a broken stderr.

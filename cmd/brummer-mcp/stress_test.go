@@ -135,7 +135,7 @@ func TestManyAgents(t *testing.T) {
 		running = append(running, p["name"].(string))
 		assert.Equal(t, "running", p["status"], p["name"])
 		if strings.HasPrefix(p["name"].(string), "shared-") {
-			assert.EqualValues(t, 500, p["last_seq"], "%s: lines of seq 1 500", p["name"])
+			assert.EqualValues(t, 501, p["last_seq"], "%s: the start note and the lines of seq 1 500", p["name"])
 		}
 	}
 	assert.ElementsMatch(t, want, running)
