@@ -450,3 +450,25 @@ func TestLogsColumns(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestCursorAcrossRuns: a cursor kept from before a name is started again
+// reads exactly the new run's lines, with the server's notes between; none
+// is lost and none is mistaken for another (the stale-cursor bug).
+func TestCursorAcrossRuns(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, procstate.Config{})
+	ok[processInfo](h, "process_start", `{"name":"t","command":"for i in 1 2 3 4 5; do echo old-$i; done"}`)
+	h.waitDone("t")
+	first, _ := ok[logsResult](h, "process_logs", `{"name":"t","stream":"stdout","tail":5}`)
+	require.Equal(t, []string{"old-1", "old-2", "old-3", "old-4", "old-5"}, first.Lines)
+	cursor := first.NextSince
+
+	ok[processInfo](h, "process_start", `{"name":"t","command":"for i in 1 2 3 4 5 6 7 8; do echo NEW-$i; done"}`)
+	h.waitDone("t")
+	page, txt := ok[logsResult](h, "process_logs", fmt.Sprintf(`{"name":"t","since":%d}`, cursor))
+	assert.Zero(t, page.Missed)
+	assert.Equal(t, []string{"NEW-1", "NEW-2", "NEW-3", "NEW-4", "NEW-5", "NEW-6", "NEW-7", "NEW-8"}, output(page))
+	assert.Regexp(t, `\[brummer\] \[run 2\] started: for i in`, txt)
+	assert.Contains(t, txt, "[brummer] [run 2] exited with code 0 after ")
+	assert.Equal(t, cursor+1, page.FirstSeq, "the seq goes on from the cursor")
+}
