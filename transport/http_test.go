@@ -525,7 +525,7 @@ func TestSlowCallDoesNotDelayOthers(t *testing.T) {
 				"name":    name,
 				"command": "trap '' TERM; echo ready; exec sleep 60",
 			})
-			waitLines(t, s.sup, name, 1) // the trap is set
+			waitLines(t, s.sup, name, 2) // the start note, then "ready": the trap is set
 
 			type outcome struct {
 				res *mcp.CallToolResult

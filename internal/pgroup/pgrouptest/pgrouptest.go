@@ -27,7 +27,7 @@ import (
 const lastPidFile = "/proc/sys/kernel/ns_last_pid"
 
 // attempts bounds the retries when another fork takes the pid first.
-const attempts = 200
+const attempts = 1000
 
 // forcing serialises StartAt within this test binary; a lock file does so
 // across the test binaries that go test runs side by side, which would
@@ -84,6 +84,7 @@ func StartAt(t testing.TB, pid int, newCmd func() *exec.Cmd) *exec.Cmd {
 	// threads (the runtime may start one as the fork blocks) do so each
 	// time. Learn how many, and aim that much lower.
 	skew := 0
+	var gots []int
 	for range attempts {
 		if _, err := f.WriteAt([]byte(strconv.Itoa(pid-1-skew)), 0); err != nil {
 			t.Skipf("forcing a pid: %v", err)
@@ -93,6 +94,7 @@ func StartAt(t testing.TB, pid int, newCmd func() *exec.Cmd) *exec.Cmd {
 			t.Fatalf("start: %v", err)
 		}
 		got := cmd.Process.Pid
+		gots = append(gots, got)
 		if got == pid {
 			t.Cleanup(func() {
 				_ = cmd.Process.Kill()
@@ -102,13 +104,13 @@ func StartAt(t testing.TB, pid int, newCmd func() *exec.Cmd) *exec.Cmd {
 		}
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
-		if d := got - (pid - skew); d > 0 && d < 16 {
-			skew = d
-		} else {
+		// got-pid is how many more (or fewer) pids went to others than
+		// skew allowed for.
+		if skew += got - pid; skew < 0 || skew > 64 {
 			skew = 0
 		}
 	}
-	t.Fatalf("could not start a process with pid %d in %d attempts", pid, attempts)
+	t.Fatalf("could not start a process with pid %d in %d attempts (got %v)", pid, attempts, gots[:min(len(gots), 12)])
 	return nil
 }
 
