@@ -79,23 +79,20 @@ func listTool() mcp.Tool {
 	return mcp.Tool{
 		Name:  "process_list",
 		Title: "List processes",
-		Description: "List the supervised processes, sorted by name, with status, pid, exit code or signal, uptime and log counters. " +
-			"`status`: running (starting, running or stopping), exited (exited or failed), or all (default). " +
-			"Exited processes stay listed with their logs until their name is reused or the oldest are evicted. " +
-			"At most `limit` processes are returned (default 50, 1..1000); `total` counts all that match, and when more follow, " +
-			"`next_after` is the name to pass as `after` for the next page. `version` increases with every change to any process.",
+		Description: "List processes by name: status, pid, exit code or signal, uptime, restarts, last_seq (newest log line). " +
+			"Exited ones stay listed with their logs. Pages of `limit`: pass `next_after` as `after` for the next.",
 		RawInputSchema: mustJSON(objectSchema(obj{
-			"status": obj{"type": "string", "enum": listStatuses, "description": "Which processes: running, exited or all. Default all."},
-			"limit":  obj{"type": "integer", "minimum": 1, "maximum": maxListLimit, "description": "Most processes to return. Default 50."},
-			"after":  obj{"type": "string", "maxLength": 64, "description": "Return processes whose names sort after this one: next_after of the previous page."},
+			"status": obj{"type": "string", "enum": listStatuses, "description": "running, exited or all (default)."},
+			"limit":  obj{"type": "integer", "minimum": 1, "maximum": maxListLimit, "description": "Default 50."},
+			"after":  str("next_after of the previous page."),
 		})),
-		RawOutputSchema: mustJSON(objectSchema(obj{
+		RawOutputSchema: mustJSON(bare(objectSchema(obj{
 			"processes":  obj{"type": "array", "items": processSchema()},
 			"cwd":        str("The server's default working directory: where processes without their own cwd run."),
 			"version":    intg("Snapshot version; it increases with every change."),
 			"total":      intg("Processes matching the status filter, on all pages."),
 			"next_after": str("Present when more processes follow: pass it as after."),
-		}, "processes", "cwd", "version", "total")),
+		}, "processes", "cwd", "version", "total"))),
 		Annotations: annotations(true, false, true, false),
 	}
 }

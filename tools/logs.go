@@ -155,28 +155,21 @@ func logsTool() mcp.Tool {
 	return mcp.Tool{
 		Name:  "process_logs",
 		Title: "Read process output",
-		Description: "Read a process's captured stdout and stderr lines. Every line has a sequence number (seq). " +
-			"All runs of a name share one log and its seq: the server notes each run's start and end in it (stream system), and a cursor stays valid across restarts. " +
-			"Within one stream the order is exact; between stdout and stderr it is the order the two pipes were read in, which can differ from the order they were written. " +
-			"Without `since`: the last `tail` lines (default 100, 0..5000; tail=0 returns no lines, only the cursor). " +
-			"With `since` (a cursor): the lines after it, oldest first. Pass the returned `next_since` back as `since` to read only new output; " +
-			"`more` means lines remain after this page, `missed` counts lines evicted from memory before you read them. " +
-			"`limit` caps the lines returned (default 200, 1..5000). `stream`: stdout, stderr, system or all (default). " +
-			"`grep`: an RE2 regular expression; only matching lines are returned. Works for running and exited processes. " +
-			"Terminal escape sequences (colours, cursor moves) are removed unless `raw` is true. " +
-			"Structured form, in columns: `lines` holds the texts; line i has seq `first_seq`+i, or `seqs`[i] when `seqs` is present (after a grep or stream filter, or an eviction); `stderr` and `system` list the indexes of stderr lines and of the server's notes (the rest are stdout); `ts` (with `timestamps`) gives each line's read time; `exit_code` or `signal` once it exited. " +
-			"Text form: one line per output line, stderr lines prefixed with \"[stderr] \" and notes with \"[brummer] \" (the time first with timestamps), then a [next_since=... status=...] footer.",
+		Description: "Read a process's output. Each line has a seq; all runs of a name share one log, with the server's notes of each start and exit (stream system). " +
+			"Without `since`: the last `tail` lines. With `since`, a cursor: the lines after it; pass the returned next_since as the next since to read only new output " +
+			"(more: lines remain; missed: lines evicted before you read them). Columns: line i has seq first_seq+i, or seqs[i]; stderr and system list line indexes, the rest are stdout; split marks lines cut at 64 KiB. " +
+			"exit_code or signal once it exited.",
 		RawInputSchema: mustJSON(objectSchema(obj{
-			"name":       nameArg("The process whose output to read."),
-			"since":      obj{"type": "integer", "minimum": 0, "description": "Cursor: return lines with seq greater than this. Use next_since from the previous call."},
-			"tail":       obj{"type": "integer", "minimum": 0, "maximum": maxTail, "description": "Without since: start at the last N lines (matching grep/stream). Default 100."},
-			"limit":      obj{"type": "integer", "minimum": 1, "maximum": maxLimit, "description": "Most lines to return. Default 200."},
-			"stream":     obj{"type": "string", "enum": logStreams, "description": "Which lines: stdout, stderr, system (the server's notes) or all. Default all."},
-			"grep":       obj{"type": "string", "maxLength": maxGrepBytes, "description": "RE2 regular expression; only matching lines are returned, e.g. \"(?i)error|warn\"."},
-			"raw":        obj{"type": "boolean", "description": "Keep terminal escape sequences (ANSI colours) in the text. Default false: they are removed."},
-			"timestamps": obj{"type": "boolean", "description": "Add each line's read time (ts, RFC 3339 UTC with milliseconds). Default false."},
+			"name":       nameArg("The process."),
+			"since":      obj{"type": "integer", "minimum": 0, "description": "Cursor: lines with a greater seq."},
+			"tail":       obj{"type": "integer", "minimum": 0, "maximum": maxTail, "description": "Without since: the last N matching lines; 0: only the cursor. Default 100."},
+			"limit":      obj{"type": "integer", "minimum": 1, "maximum": maxLimit, "description": "Default 200."},
+			"stream":     obj{"type": "string", "enum": logStreams, "description": "Default all."},
+			"grep":       obj{"type": "string", "maxLength": maxGrepBytes, "description": "RE2; only matching lines, e.g. (?i)error|warn."},
+			"raw":        obj{"type": "boolean", "description": "Keep ANSI escapes (removed by default)."},
+			"timestamps": obj{"type": "boolean", "description": "Add ts, each line's read time."},
 		}, "name")),
-		RawOutputSchema: mustJSON(objectSchema(obj{
+		RawOutputSchema: mustJSON(bare(objectSchema(obj{
 			"name":       str("The process."),
 			"status":     obj{"type": "string", "enum": []string{"starting", "running", "stopping", "exited", "failed"}},
 			"first_seq":  intg("Seq of lines[0]; the next lines follow one by one unless seqs is present. Absent when there are no lines."),
@@ -191,7 +184,7 @@ func logsTool() mcp.Tool {
 			"more":       obj{"type": "boolean", "description": "Lines remain after next_since; call again with since=next_since."},
 			"exit_code":  intg("The exit code, once exited (not when killed by a signal)."),
 			"signal":     str("The signal that killed it, once exited."),
-		}, "name", "status", "lines", "next_since")),
+		}, "name", "status", "lines", "next_since"))),
 		Annotations: annotations(true, false, true, false),
 	}
 }

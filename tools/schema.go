@@ -29,10 +29,29 @@ func objectSchema(props obj, required ...string) obj {
 func str(desc string) obj  { return obj{"type": "string", "description": desc} }
 func intg(desc string) obj { return obj{"type": "integer", "description": desc} }
 
-func nameArg(desc string) obj {
-	s := str(desc)
-	s["pattern"] = nameRule
-	s["maxLength"] = 64
+// nameArg is a process name argument. Its rule is checked by the tools,
+// whose error says what is wrong, not by a pattern every agent pays for.
+func nameArg(desc string) obj { return str(desc) }
+
+// bare returns schema s without descriptions: output schemas state the
+// shape; the tool's description says what the fields mean, once.
+func bare(s any) any {
+	switch v := s.(type) {
+	case obj:
+		out := make(obj, len(v))
+		for k, val := range v {
+			if k != "description" {
+				out[k] = bare(val)
+			}
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i := range v {
+			out[i] = bare(v[i])
+		}
+		return out
+	}
 	return s
 }
 

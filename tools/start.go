@@ -98,13 +98,9 @@ func startTool(policy Policy) mcp.Tool {
 	return startToolDef(desc)
 }
 
-const startDescription = "Start a long-running process (dev server, watcher, test run, build) in the background and return at once with its record. " +
-	"Give exactly one of `command` (run by /bin/sh -c; pipes, &&, env assignments work) or `argv` (program and arguments, no shell). " +
-	"The process gets its own process group; its stdout and stderr are captured line by line (read them with process_logs). " +
-	"`name` is the handle for the other tools (default: what runs, e.g. `npm run dev`: dev, `npx vite`: vite, else the program; made unique with -2, -3). " +
-	"A name held by a running process is refused; reusing the name of an exited process replaces it. " +
-	"`cwd` defaults to the server's directory (relative paths resolve against it); `env` adds to the server's environment. " +
-	"A program that cannot be started is an error, and it stays listed with status failed and the reason."
+const startDescription = "Start a process (dev server, watcher, build, test run) in the background; returns its record at once. " +
+	"Give `command` (run by /bin/sh -c) or `argv` (no shell). It runs in a process group of its own, stdin empty; " +
+	"its output is kept for process_logs. Starting the name of an exited process starts its next run; a running one's name is refused."
 
 func startToolDef(desc string) mcp.Tool {
 	return mcp.Tool{
@@ -112,13 +108,13 @@ func startToolDef(desc string) mcp.Tool {
 		Title:       "Start a process",
 		Description: desc,
 		RawInputSchema: mustJSON(objectSchema(obj{
-			"command": str("Shell command line, run with /bin/sh -c. Exclusive with argv."),
-			"argv":    obj{"type": "array", "items": obj{"type": "string"}, "minItems": 1, "description": "Program and arguments, run without a shell. Exclusive with command."},
-			"name":    nameArg("Handle for the process. Default: derived from the program name."),
-			"cwd":     str("Working directory; relative to the server's directory. Default: the server's directory."),
-			"env":     obj{"type": "object", "additionalProperties": obj{"type": "string"}, "description": "Environment variables to add or override."},
+			"command": str("Shell command line."),
+			"argv":    obj{"type": "array", "items": obj{"type": "string"}, "minItems": 1, "description": "Program and arguments."},
+			"name":    nameArg("Handle for the other tools. Default: what runs (npm run dev: dev), made unique."),
+			"cwd":     str("Working directory, relative to the server's (the default)."),
+			"env":     obj{"type": "object", "additionalProperties": obj{"type": "string"}, "description": "Variables to add or override."},
 		})),
-		RawOutputSchema: mustJSON(processSchema()),
+		RawOutputSchema: mustJSON(bare(processSchema())),
 		Annotations:     annotations(false, true, false, true),
 	}
 }

@@ -68,16 +68,14 @@ func stopTool() mcp.Tool {
 	return mcp.Tool{
 		Name:  "process_stop",
 		Title: "Stop a process",
-		Description: "Stop a process and everything it spawned: send `signal` (default TERM) to its whole process group, " +
-			"wait up to `timeout_ms` (default 5000, 0..60000) for the group to exit, then SIGKILL the group. " +
-			"Returns when the process has exited, with its final record (exit_code or signal). " +
-			"Stopping a process that already exited succeeds and says so. Its logs stay readable.",
+		Description: "Stop a process and all it spawned: `signal` to its process group, SIGKILL after `timeout_ms`. " +
+			"Returns its final record once it exited (already_stopped if it had; killed if the grace ran out). Its logs stay readable.",
 		RawInputSchema: mustJSON(objectSchema(obj{
-			"name":       nameArg("The process to stop."),
-			"signal":     obj{"type": "string", "enum": stopSignals, "description": "First signal to send. Default TERM."},
-			"timeout_ms": obj{"type": "integer", "minimum": 0, "maximum": maxStopTimeoutMs, "description": "Grace period before SIGKILL, in milliseconds. Default 5000."},
+			"name":       nameArg("The process."),
+			"signal":     obj{"type": "string", "enum": stopSignals, "description": "Default TERM."},
+			"timeout_ms": obj{"type": "integer", "minimum": 0, "maximum": maxStopTimeoutMs, "description": "Grace before SIGKILL. Default 5000."},
 		}, "name")),
-		RawOutputSchema: mustJSON(out),
+		RawOutputSchema: mustJSON(bare(out)),
 		Annotations:     annotations(false, true, true, false),
 	}
 }
