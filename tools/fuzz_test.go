@@ -29,6 +29,7 @@ func FuzzArgs(f *testing.F) {
 		`{"name":"web","timeout_ms":1e99}`, `{"status":"running"}`, `{"a":1}{"b":2}`, "{\"name\":\"\xff\"}",
 		`{"command":"a && b <x >y","env":{"K":"v\u2028"},"cwd":"sub/dir","name":"web-2"}`,
 		`{"status":"exited","limit":1000,"after":"web"}`, `{"name":"web","stream":"stderr","raw":true,"timestamps":true,"tail":0}`,
+		`{"all":true,"signal":"INT"}`, `{"all":true,"name":"web"}`, `{"name":"web","stream":"system"}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -53,7 +54,7 @@ func FuzzArgs(f *testing.F) {
 			assert.True(t, a.limit() >= 1 && a.limit() <= maxListLimit, "limit %d", a.limit())
 		})
 		checkArgs(t, data, func(t *testing.T, a *stopArgs) {
-			assert.NotEmpty(t, a.Name)
+			assert.True(t, (a.Name != "") != a.All, "exactly one of name %q and all", a.Name)
 			sig, ok := procstate.SignalByName(cmp.Or(a.Signal, "TERM"))
 			require.True(t, ok, "signal %q", a.Signal)
 			assert.Equal(t, sig, a.sig)

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -24,6 +27,7 @@ var stopSignals = procstate.SignalNames()
 
 type stopArgs struct {
 	Name      string `json:"name"`
+	All       bool   `json:"all"`
 	Signal    string `json:"signal"`
 	TimeoutMs *int64 `json:"timeout_ms"`
 
@@ -32,8 +36,11 @@ type stopArgs struct {
 }
 
 func (a *stopArgs) validate() error {
-	if a.Name == "" {
-		return errors.New(`"name" is required: the process to stop (see process_list)`)
+	switch {
+	case a.Name == "" && !a.All:
+		return errors.New(`give "name", the process to stop (see process_list), or "all": true`)
+	case a.Name != "" && a.All:
+		return fmt.Errorf(`give "name" %q or "all": true, not both`, truncate(a.Name, 64))
 	}
 	a.sig = syscall.SIGTERM
 	if a.Signal != "" {
@@ -60,21 +67,34 @@ type stopResult struct {
 	Killed         bool `json:"killed,omitempty"`
 }
 
+// stopAllResult is the outcome of a stop with all: every process that was
+// live, by name.
+type stopAllResult struct {
+	Stopped []stopResult `json:"stopped"`
+}
+
 func stopTool() mcp.Tool {
-	out := processSchema()
-	props := out["properties"].(obj)
-	props["already_stopped"] = obj{"type": "boolean", "description": "The process had already exited; nothing was signalled."}
-	props["killed"] = obj{"type": "boolean", "description": "The grace period ran out with members of the process group still running, so the group was sent SIGKILL."}
+	rec := processSchema()
+	props := rec["properties"].(obj)
+	props["already_stopped"] = obj{"type": "boolean"}
+	props["killed"] = obj{"type": "boolean"}
+	// One process, or with all, the list of them.
+	out := obj{"type": "object", "properties": obj{"stopped": obj{"type": "array", "items": rec}}}
+	for k, v := range props {
+		out["properties"].(obj)[k] = v
+	}
 	return mcp.Tool{
 		Name:  "process_stop",
 		Title: "Stop a process",
 		Description: "Stop a process and all it spawned: `signal` to its process group, SIGKILL after `timeout_ms`. " +
-			"Returns its final record once it exited (already_stopped if it had; killed if the grace ran out). Its logs stay readable.",
+			"Returns its final record once it exited (already_stopped if it had; killed if the grace ran out). Its logs stay readable. " +
+			"`all`: every live process, at once; the result lists them in `stopped`.",
 		RawInputSchema: mustJSON(objectSchema(obj{
 			"name":       nameArg("The process."),
+			"all":        obj{"type": "boolean", "description": "Instead of name: every live process."},
 			"signal":     obj{"type": "string", "enum": stopSignals, "description": "Default TERM."},
 			"timeout_ms": obj{"type": "integer", "minimum": 0, "maximum": maxStopTimeoutMs, "description": "Grace before SIGKILL. Default 5000."},
-		}, "name")),
+		})),
 		RawOutputSchema: mustJSON(bare(out)),
 		Annotations:     annotations(false, true, true, false),
 	}
@@ -86,6 +106,9 @@ func stopHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 		if bad != nil {
 			return bad, nil
 		}
+		if args.All {
+			return stopAll(ctx, sup, args), nil
+		}
 		res, err := sup.Stop(ctx, args.Name, args.sig, args.grace)
 		switch {
 		case errors.Is(err, procstate.ErrUnknown):
@@ -94,13 +117,56 @@ func stopHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 			// The request was cancelled; the stop goes on without it.
 			return toolError("stop of %q still in progress: %v; check with process_list", args.Name, err), nil
 		}
-		out := stopResult{
-			processInfo:    infoFrom(res.Record, res.Process.Log().Stats(), time.Now(), ""),
-			AlreadyStopped: res.AlreadyStopped,
-			Killed:         res.Killed,
-		}
+		out := stopOutcome(res)
 		return structured(out, stopText(out)), nil
 	}
+}
+
+func stopOutcome(res procstate.StopResult) stopResult {
+	return stopResult{
+		processInfo:    infoFrom(res.Record, res.Process.Log().Stats(), time.Now(), ""),
+		AlreadyStopped: res.AlreadyStopped,
+		Killed:         res.Killed,
+	}
+}
+
+// stopAll stops every live process in parallel and lists the outcomes by
+// name. A stop the request's end cut short is listed as it stands.
+func stopAll(ctx context.Context, sup *procstate.Supervisor, args *stopArgs) *mcp.CallToolResult {
+	var live []*procstate.Process
+	for _, p := range sup.Processes() {
+		if p.Record().Status.Live() {
+			live = append(live, p)
+		}
+	}
+	out := stopAllResult{Stopped: make([]stopResult, len(live))}
+	var cut atomic.Bool
+	var wg sync.WaitGroup
+	for i, p := range live {
+		wg.Go(func() {
+			res, err := sup.Stop(ctx, p.Name(), args.sig, args.grace)
+			if err != nil {
+				cut.Store(true)
+				res = procstate.StopResult{Process: p, Record: p.Record()}
+			}
+			out.Stopped[i] = stopOutcome(res)
+		})
+	}
+	wg.Wait()
+	if cut.Load() {
+		return toolError("stop of all still in progress: %v; check with process_list", ctx.Err())
+	}
+	var b strings.Builder
+	if len(out.Stopped) == 0 {
+		b.WriteString("no process was running")
+	}
+	for i, s := range out.Stopped {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(stopText(s))
+	}
+	return structured(out, b.String())
 }
 
 func stopText(out stopResult) string {

@@ -82,7 +82,7 @@ func TestBadInputs(t *testing.T) {
 		{"start: huge command", "process_start", `{"command":"` + strings.Repeat("x", maxCommandBytes+1) + `"}`, `"command" is 65537 bytes; the limit is 65536`},
 		{"list: bad status", "process_list", `{"status":"zombie"}`, `"status" must be one of all, running, exited, got "zombie"`},
 		{"list: status not string", "process_list", `{"status":1}`, `"status" must be a string`},
-		{"stop: missing name", "process_stop", `{}`, `"name" is required`},
+		{"stop: missing name", "process_stop", `{}`, `give "name", the process to stop (see process_list), or "all": true`},
 		{"stop: unknown name", "process_stop", `{"name":"web"}`, `unknown process "web" (known: done, ghost, keeper)`},
 		{"stop: bad signal", "process_stop", `{"name":"keeper","signal":"SIGFOO"}`, `"signal" must be one of TERM, INT, HUP, QUIT, KILL, USR1, USR2, got "SIGFOO"`},
 		{"stop: negative timeout", "process_stop", `{"name":"keeper","timeout_ms":-1}`, `"timeout_ms" must be 0..60000, got -1`},
@@ -471,4 +471,33 @@ func TestCursorAcrossRuns(t *testing.T) {
 	assert.Regexp(t, `\[brummer\] \[run 2\] started: for i in`, txt)
 	assert.Contains(t, txt, "[brummer] [run 2] exited with code 0 after ")
 	assert.Equal(t, cursor+1, page.FirstSeq, "the seq goes on from the cursor")
+}
+
+func TestStopAll(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, procstate.Config{})
+	ok[processInfo](h, "process_start", `{"name":"b","argv":["sleep","60"]}`)
+	ok[processInfo](h, "process_start", `{"name":"a","argv":["sleep","60"]}`)
+	ok[processInfo](h, "process_start", `{"name":"done","argv":["true"]}`)
+	h.waitDone("done")
+
+	out, txt := ok[stopAllResult](h, "process_stop", `{"all":true,"timeout_ms":2000}`)
+	require.Len(t, out.Stopped, 2, "the live ones, not the exited one")
+	for i, name := range []string{"a", "b"} {
+		assert.Equal(t, name, out.Stopped[i].Name)
+		assert.Equal(t, "exited", out.Stopped[i].Status)
+		assert.Equal(t, "SIGTERM", out.Stopped[i].Signal)
+	}
+	assert.Regexp(t, `^stopped a \(ran \S+\): killed by SIGTERM\nstopped b \(ran \S+\): killed by SIGTERM$`, txt)
+
+	out, txt = ok[stopAllResult](h, "process_stop", `{"all":true}`)
+	assert.Empty(t, out.Stopped)
+	assert.Equal(t, "no process was running", txt)
+
+	res := h.call("process_stop", `{"all":true,"name":"a"}`)
+	assert.True(t, res.IsError)
+	assert.Contains(t, toolresult.Text(res), `give "name" "a" or "all": true, not both`)
+	res = h.call("process_stop", `{}`)
+	assert.True(t, res.IsError)
+	assert.Contains(t, toolresult.Text(res), `give "name", the process to stop (see process_list), or "all": true`)
 }
