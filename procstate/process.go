@@ -14,6 +14,7 @@ import (
 // process exits and after it is removed from the supervisor.
 type Process struct {
 	name string
+	spec Spec // what it was started with, Name included; never modified
 	rec  atomic.Pointer[Record]
 	log  *logring.Ring
 	// versions hands out record versions; shared by every process of a

@@ -1,7 +1,9 @@
 package procstate
 
 import (
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -69,4 +71,38 @@ func TestPrunedNameKeepsCounting(t *testing.T) {
 	assert.Equal(t, lastSeq-2, page.Missed, "the old lines are gone, and said so")
 	assert.Equal(t, lastSeq+1, page.Lines[0].Seq)
 	assert.Equal(t, []string{"again"}, texts(allLines(t, again)))
+}
+
+// TestRestart: a restart stops the process and starts it again with the
+// same definition, environment and working directory included, as the
+// name's next run; an exited process is just started again.
+func TestRestart(t *testing.T) {
+	ctx := testContext(t)
+	dir := t.TempDir()
+	s := newSupervisor(t, Config{})
+	p, err := s.Start(Spec{Name: "w", Command: `echo "$GREETING from $PWD"; exec sleep 60`, Env: map[string]string{"GREETING": "hi"}, Cwd: dir})
+	require.NoError(t, err)
+	waitForLine(t, ctx, p, "hi from "+dir)
+
+	next, res, err := s.Restart(ctx, "w", syscall.SIGTERM, time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, StatusExited, res.Record.Status)
+	assert.Equal(t, "SIGTERM", res.Record.Signal)
+	assert.NotSame(t, p, next)
+	assert.Equal(t, 2, next.Record().Run)
+	assert.Equal(t, 1, next.Record().Restarts)
+	assert.NotEqual(t, p.Record().Pid, next.Record().Pid)
+	require.Eventually(t, func() bool { return len(allLines(t, next)) == 2 }, testTimeout, time.Millisecond)
+	assert.Equal(t, []string{"hi from " + dir, "hi from " + dir}, texts(allLines(t, next)), "both runs' output, in one log, the same environment and directory")
+	assert.Same(t, s.Get("w"), next)
+
+	_, err = s.Stop(ctx, "w", syscall.SIGKILL, 0)
+	require.NoError(t, err)
+	again, res, err := s.Restart(ctx, "w", syscall.SIGTERM, time.Second)
+	require.NoError(t, err)
+	assert.True(t, res.AlreadyStopped, "an exited process is just started again")
+	assert.Equal(t, 3, again.Record().Run)
+
+	_, _, err = s.Restart(ctx, "nope", syscall.SIGTERM, time.Second)
+	assert.ErrorIs(t, err, ErrUnknown)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -277,8 +278,11 @@ func (s *Supervisor) register(spec Spec) (p, replaced *Process, err error) {
 	default:
 		log = logring.New(s.cfg.LogLines, s.cfg.LogBytes)
 	}
+	spec.Name = name
+	spec.Argv, spec.Env = slices.Clone(spec.Argv), maps.Clone(spec.Env)
 	p = &Process{
 		name:     name,
+		spec:     spec,
 		log:      log,
 		versions: &s.version,
 		exited:   make(chan struct{}),
@@ -470,6 +474,24 @@ func (s *Supervisor) Stop(ctx context.Context, name string, sig syscall.Signal, 
 		return StopResult{}, fmt.Errorf("%w: %q", ErrUnknown, name)
 	}
 	return s.stop(ctx, p, sig, grace)
+}
+
+// Restart stops the named process as Stop does (if it is still live) and
+// starts it again with the same Spec: its next run, under the same name
+// and log. The process returned is the new run; StopResult is the old
+// one's end. If ctx ends during the stop, Restart returns ctx's error and
+// starts nothing (the stop goes on).
+func (s *Supervisor) Restart(ctx context.Context, name string, sig syscall.Signal, grace time.Duration) (*Process, StopResult, error) {
+	p := s.Get(name)
+	if p == nil {
+		return nil, StopResult{}, fmt.Errorf("%w: %q", ErrUnknown, name)
+	}
+	res, err := s.stop(ctx, p, sig, grace)
+	if err != nil {
+		return nil, res, err
+	}
+	next, err := s.Start(p.spec)
+	return next, res, err
 }
 
 // Close stops every process (SIGTERM, then SIGKILL after StopGrace) and

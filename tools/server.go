@@ -34,7 +34,8 @@ const Instructions = `brummer-mcp runs and supervises long-running processes (de
 - process_start starts one (command through the shell, or argv) and returns at once; remember its name.
 - process_logs reads its output. First call without since (the last lines), then pass next_since back as since to get only new output. Use grep to find errors, stream=stderr for stderr only.
 - process_list shows every process with status, exit code and log counters; exited ones stay listed with their logs.
-- process_stop stops a process and everything it spawned (TERM, then KILL after timeout_ms).
+- process_stop stops a process and everything it spawned (TERM, then KILL after timeout_ms); all=true stops every one.
+- process_restart stops one and starts it again as it was; all runs of a name share one log, so a since cursor stays valid.
 Prefer this over running long commands in a shell: nothing blocks, nothing is orphaned, no output is lost.`
 
 // NewServer returns an MCP server offering the process tools backed by sup,
@@ -57,6 +58,7 @@ func NewServer(sup *procstate.Supervisor, version string, policy Policy, log zer
 		s.AddTools(
 			server.ServerTool{Tool: startTool(policy), Handler: startHandler(sup, policy)},
 			server.ServerTool{Tool: stopTool(), Handler: stopHandler(sup)},
+			server.ServerTool{Tool: restartTool(), Handler: restartHandler(sup)},
 		)
 	}
 	return s

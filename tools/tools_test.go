@@ -38,7 +38,7 @@ func TestToolDefinitions(t *testing.T) {
 		assert.Equal(t, "object", tool.OutputSchema.Type, tool.Name)
 		assert.NotEmpty(t, tool.OutputSchema.Properties, tool.Name)
 	}
-	assert.ElementsMatch(t, []string{"process_start", "process_list", "process_stop", "process_logs"}, names)
+	assert.ElementsMatch(t, []string{"process_start", "process_list", "process_stop", "process_restart", "process_logs"}, names)
 }
 
 // TestBadInputs: every mistake a model can make is a tool error that names
@@ -500,4 +500,32 @@ func TestStopAll(t *testing.T) {
 	res = h.call("process_stop", `{}`)
 	assert.True(t, res.IsError)
 	assert.Contains(t, toolresult.Text(res), `give "name", the process to stop (see process_list), or "all": true`)
+}
+
+func TestRestartTool(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, procstate.Config{})
+	first, _ := ok[processInfo](h, "process_start", `{"name":"w","command":"echo up $N; exec sleep 60","env":{"N":"7"}}`)
+	h.waitLines("w", 2)
+
+	info, txt := ok[processInfo](h, "process_restart", `{"name":"w","timeout_ms":2000}`)
+	assert.Equal(t, "w", info.Name)
+	assert.Equal(t, "running", info.Status)
+	assert.Equal(t, 1, info.Restarts)
+	assert.NotEqual(t, first.Pid, info.Pid)
+	assert.Regexp(t, `^restarted w: run 2, pid \d+ \(the previous run was killed by SIGTERM\)$`, txt)
+	h.waitLines("w", 5) // run 1: start, output, exit; run 2: start, output
+	logs, _ := ok[logsResult](h, "process_logs", `{"name":"w","stream":"stdout"}`)
+	assert.Equal(t, []string{"up 7", "up 7"}, logs.Lines, "the same command and environment")
+
+	ok[stopResult](h, "process_stop", `{"name":"w"}`)
+	_, txt = ok[processInfo](h, "process_restart", `{"name":"w"}`)
+	assert.Regexp(t, `^restarted w: run 3, pid \d+ \(it had already exited\)$`, txt)
+
+	res := h.call("process_restart", `{"name":"nope"}`)
+	assert.True(t, res.IsError)
+	assert.Contains(t, toolresult.Text(res), `unknown process "nope"`)
+	res = h.call("process_restart", `{"name":"w","timeout_ms":-5}`)
+	assert.True(t, res.IsError)
+	assert.Contains(t, toolresult.Text(res), `"timeout_ms" must be 0..60000, got -5`)
 }
