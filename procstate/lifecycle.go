@@ -36,6 +36,13 @@ func (s *Supervisor) spawn(p *Process, argv []string, cmdLine, cwd string, env [
 		}
 		pipes[i], writers[i] = r, w
 	}
+	var stdinR, stdinW *os.File // the child's end, and ours
+	if p.spec.Stdin {
+		if stdinR, stdinW, err = os.Pipe(); err != nil {
+			closeAll(pipes[:], writers[:])
+			return s.fail(p, cwd, fmt.Errorf("pipe: %w", err))
+		}
+	}
 	cmd := &exec.Cmd{
 		Path:        path,
 		Args:        argv,
@@ -44,6 +51,9 @@ func (s *Supervisor) spawn(p *Process, argv []string, cmdLine, cwd string, env [
 		Stdout:      writers[0],
 		Stderr:      writers[1],
 		SysProcAttr: sysProcAttr(cmdLine, s.cfg.Nice),
+	}
+	if stdinR != nil {
+		cmd.Stdin = stdinR
 	}
 
 	var grp *group
@@ -62,11 +72,14 @@ func (s *Supervisor) spawn(p *Process, argv []string, cmdLine, cwd string, env [
 		}
 		return cmd.Process.Pid, nil
 	})
-	closeAll(writers[:])
+	closeAll(writers[:], []*os.File{stdinR})
 	if err != nil {
 		p.mu.Unlock()
-		closeAll(pipes[:])
+		closeAll(pipes[:], []*os.File{stdinW})
 		return s.fail(p, cwd, err)
+	}
+	if stdinW != nil {
+		p.stdin.Store(&stdinPipe{w: stdinW})
 	}
 	p.cmd = cmd
 	p.pgid = cmd.Process.Pid
@@ -129,7 +142,9 @@ func (s *Supervisor) fail(p *Process, cwd string, cause error) error {
 func closeAll(groups ...[]*os.File) {
 	for _, fs := range groups {
 		for _, f := range fs {
-			f.Close()
+			if f != nil {
+				f.Close()
+			}
 		}
 	}
 }
@@ -160,6 +175,9 @@ func (s *Supervisor) waitExit(p *Process, cmd *exec.Cmd, pipes [2]*os.File, read
 	}
 	s.reap.waited(cmd.Process.Pid, p)
 	close(p.exited)
+	if in := p.stdin.Load(); in != nil {
+		in.close() // nobody reads it any more
+	}
 
 	code, sig, errText := exitOf(cmd, err, p.grp)
 	ended := time.Now()

@@ -29,10 +29,11 @@ type Process struct {
 	grp      *group        // set once spawned, with pgid; nil if never spawned
 	stopDone chan struct{} // non-nil once a stop sequence runs; closed when it ends
 
-	killed        atomic.Bool   // the stop sequence had to SIGKILL
-	groupDoneOnce atomic.Bool   // groupDone ran: the group is gone (or killed) and never signalled again
-	exited        chan struct{} // closed when Wait has returned (the leader is gone)
-	done          chan struct{} // closed when the exit is published and the pipes are drained
+	stdin         atomic.Pointer[stdinPipe] // our end of its stdin, if it has one
+	killed        atomic.Bool               // the stop sequence had to SIGKILL
+	groupDoneOnce atomic.Bool               // groupDone ran: the group is gone (or killed) and never signalled again
+	exited        chan struct{}             // closed when Wait has returned (the leader is gone)
+	done          chan struct{}             // closed when the exit is published and the pipes are drained
 }
 
 // Name returns the process's name.

@@ -24,6 +24,9 @@ type Spec struct {
 	Cwd string
 	// Env entries are added to (or replace) the supervisor's environment.
 	Env map[string]string
+	// Stdin keeps a pipe to the child's stdin, for Process.Input; without
+	// it stdin is the null device (the child reads EOF).
+	Stdin bool
 }
 
 // NamePattern is the rule for process names.

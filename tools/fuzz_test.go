@@ -30,6 +30,7 @@ func FuzzArgs(f *testing.F) {
 		`{"command":"a && b <x >y","env":{"K":"v\u2028"},"cwd":"sub/dir","name":"web-2"}`,
 		`{"status":"exited","limit":1000,"after":"web"}`, `{"name":"web","stream":"stderr","raw":true,"timestamps":true,"tail":0}`,
 		`{"all":true,"signal":"INT"}`, `{"all":true,"name":"web"}`, `{"name":"web","stream":"system"}`,
+		`{"name":"web","text":"y","newline":false,"close":true}`, `{"command":"x","stdin":true}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -59,6 +60,10 @@ func FuzzArgs(f *testing.F) {
 			require.True(t, ok, "signal %q", a.Signal)
 			assert.Equal(t, sig, a.sig)
 			assert.True(t, a.grace >= 0 && a.grace.Milliseconds() <= maxStopTimeoutMs, "grace %s", a.grace)
+		})
+		checkArgs(t, data, func(t *testing.T, a *inputArgs) {
+			assert.NotEmpty(t, a.Name)
+			assert.LessOrEqual(t, len(a.Text), maxInputBytes)
 		})
 		checkArgs(t, data, func(t *testing.T, a *logsArgs) {
 			assert.NotEmpty(t, a.Name)

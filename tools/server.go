@@ -36,6 +36,7 @@ const Instructions = `brummer-mcp runs and supervises long-running processes (de
 - process_list shows every process with status, exit code and log counters; exited ones stay listed with their logs.
 - process_stop stops a process and everything it spawned (TERM, then KILL after timeout_ms); all=true stops every one.
 - process_restart stops one and starts it again as it was; all runs of a name share one log, so a since cursor stays valid.
+- process_input writes to the stdin of a process started with stdin=true (to answer a prompt).
 Prefer this over running long commands in a shell: nothing blocks, nothing is orphaned, no output is lost.`
 
 // NewServer returns an MCP server offering the process tools backed by sup,
@@ -59,6 +60,7 @@ func NewServer(sup *procstate.Supervisor, version string, policy Policy, log zer
 			server.ServerTool{Tool: startTool(policy), Handler: startHandler(sup, policy)},
 			server.ServerTool{Tool: stopTool(), Handler: stopHandler(sup)},
 			server.ServerTool{Tool: restartTool(), Handler: restartHandler(sup)},
+			server.ServerTool{Tool: inputTool(), Handler: inputHandler(sup)},
 		)
 	}
 	return s

@@ -29,6 +29,7 @@ type startArgs struct {
 	Name    string            `json:"name"`
 	Cwd     string            `json:"cwd"`
 	Env     map[string]string `json:"env"`
+	Stdin   bool              `json:"stdin"`
 }
 
 func (a *startArgs) validate() error {
@@ -99,7 +100,7 @@ func startTool(policy Policy) mcp.Tool {
 }
 
 const startDescription = "Start a process (dev server, watcher, build, test run) in the background; returns its record at once. " +
-	"Give `command` (run by /bin/sh -c) or `argv` (no shell). It runs in a process group of its own, stdin empty; " +
+	"Give `command` (run by /bin/sh -c) or `argv` (no shell). It runs in a process group of its own; " +
 	"its output is kept for process_logs. Starting the name of an exited process starts its next run; a running one's name is refused."
 
 func startToolDef(desc string) mcp.Tool {
@@ -113,6 +114,7 @@ func startToolDef(desc string) mcp.Tool {
 			"name":    nameArg("Handle for the other tools. Default: what runs (npm run dev: dev), made unique."),
 			"cwd":     str("Working directory, relative to the server's (the default)."),
 			"env":     obj{"type": "object", "additionalProperties": obj{"type": "string"}, "description": "Variables to add or override."},
+			"stdin":   obj{"type": "boolean", "description": "Keep its stdin open for process_input. Default false: stdin is empty."},
 		})),
 		RawOutputSchema: mustJSON(bare(processSchema())),
 		Annotations:     annotations(false, true, false, true),
@@ -128,7 +130,7 @@ func startHandler(sup *procstate.Supervisor, policy Policy) server.ToolHandlerFu
 		if err := policy.check(args); err != nil {
 			return toolError("%v", err), nil
 		}
-		p, err := sup.Start(procstate.Spec{Name: args.Name, Argv: args.Argv, Command: args.Command, Cwd: args.Cwd, Env: args.Env})
+		p, err := sup.Start(procstate.Spec{Name: args.Name, Argv: args.Argv, Command: args.Command, Cwd: args.Cwd, Env: args.Env, Stdin: args.Stdin})
 		var (
 			inUse    *procstate.NameInUseError
 			badCwd   *procstate.CwdError

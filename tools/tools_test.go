@@ -38,7 +38,7 @@ func TestToolDefinitions(t *testing.T) {
 		assert.Equal(t, "object", tool.OutputSchema.Type, tool.Name)
 		assert.NotEmpty(t, tool.OutputSchema.Properties, tool.Name)
 	}
-	assert.ElementsMatch(t, []string{"process_start", "process_list", "process_stop", "process_restart", "process_logs"}, names)
+	assert.ElementsMatch(t, []string{"process_start", "process_list", "process_stop", "process_restart", "process_input", "process_logs"}, names)
 }
 
 // TestBadInputs: every mistake a model can make is a tool error that names
@@ -77,7 +77,7 @@ func TestBadInputs(t *testing.T) {
 		{"start: env empty key", "process_start", `{"command":"true","env":{"":"c"}}`, `"env" key "" is invalid`},
 		{"start: env value not string", "process_start", `{"command":"true","env":{"A":1}}`, `"env" must be an object of string values`},
 		{"start: env NUL value", "process_start", `{"command":"true","env":{"A":"x\u0000"}}`, `"env" value of "A" contains a NUL byte`},
-		{"start: unknown argument", "process_start", `{"command":"true","shell":"bash"}`, `unknown argument "shell" (allowed: argv, command, cwd, env, name)`},
+		{"start: unknown argument", "process_start", `{"command":"true","shell":"bash"}`, `unknown argument "shell" (allowed: argv, command, cwd, env, name, stdin)`},
 		{"start: program not found", "process_start", `{"name":"ghost","argv":["no-such-program-xyz"]}`, `cannot start "ghost": program "no-such-program-xyz" not found in PATH; it is listed with status failed`},
 		{"start: huge command", "process_start", `{"command":"` + strings.Repeat("x", maxCommandBytes+1) + `"}`, `"command" is 65537 bytes; the limit is 65536`},
 		{"list: bad status", "process_list", `{"status":"zombie"}`, `"status" must be one of all, running, exited, got "zombie"`},
@@ -528,4 +528,35 @@ func TestRestartTool(t *testing.T) {
 	res = h.call("process_restart", `{"name":"w","timeout_ms":-5}`)
 	assert.True(t, res.IsError)
 	assert.Contains(t, toolresult.Text(res), `"timeout_ms" must be 0..60000, got -5`)
+}
+
+func TestInputTool(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, procstate.Config{})
+	ok[processInfo](h, "process_start", `{"name":"ask","command":"printf 'Enter value: \\n'; read x; echo \"got $x\"; read y; echo \"then $y\"; cat; echo eof","stdin":true}`)
+	h.waitLines("ask", 2)
+
+	out, txt := ok[inputResult](h, "process_input", `{"name":"ask","text":"42"}`)
+	assert.Equal(t, inputResult{Name: "ask", Written: 3}, out)
+	assert.Equal(t, "wrote 3 bytes to ask", txt)
+	ok[inputResult](h, "process_input", `{"name":"ask","text":"no","newline":false}`)
+	out, txt = ok[inputResult](h, "process_input", `{"name":"ask","text":" newline","close":true}`)
+	assert.True(t, out.Closed)
+	assert.Equal(t, "wrote 9 bytes to ask; its stdin is closed", txt)
+	h.waitDone("ask")
+	logs, _ := ok[logsResult](h, "process_logs", `{"name":"ask","stream":"stdout"}`)
+	assert.Equal(t, []string{"Enter value: ", "got 42", "then no newline", "eof"}, logs.Lines)
+
+	tests := []struct{ name, args, want string }{
+		{"closed", `{"name":"ask","text":"late"}`, `the stdin of "ask" is closed`},
+		{"unknown", `{"name":"nope","text":"x"}`, `unknown process "nope"`},
+		{"no name", `{"text":"x"}`, `"name" is required`},
+	}
+	ok[processInfo](h, "process_start", `{"name":"plain","argv":["sleep","60"]}`)
+	tests = append(tests, struct{ name, args, want string }{"no stdin", `{"name":"plain","text":"x"}`, `"plain" has no stdin pipe: start it with stdin: true`})
+	for _, tt := range tests {
+		res := h.call("process_input", tt.args)
+		assert.True(t, res.IsError, tt.name)
+		assert.Contains(t, toolresult.Text(res), tt.want, tt.name)
+	}
 }
