@@ -95,6 +95,10 @@ func runeCut(b []byte) int {
 	return len(b)
 }
 
+// PartialAfter is how long an unfinished line waits for more output before
+// Ingest publishes it as a partial line.
+const PartialAfter = 150 * time.Millisecond
+
 // ingest reads rd until EOF or an error and appends its lines to the ring.
 // The lines from one read share a timestamp, one acquisition of the
 // writers' lock and one publication; they go straight from the read buffer
@@ -105,13 +109,37 @@ func runeCut(b []byte) int {
 // flood is read 128 KiB at a time, and a line without its newline yet
 // always finds room (a full maxReadBytes buffer holds a MaxLineBytes piece
 // that SplitLines cuts).
+//
+// If rd has read deadlines (a pipe does), an unfinished line that gets no
+// more output for PartialAfter is published as a line flagged Partial, so
+// that a prompt ("Enter value: ") can be seen and waited for; what follows
+// starts a new line.
 func (r *Ring) Ingest(stream Stream, rd io.Reader) error {
 	buf := make([]byte, firstReadBytes)
 	var b batch
 	emit := func(line []byte, split bool) { r.addLocked(&b, line, split) }
+	emitPartial := func(line []byte, split bool) { r.addRecLocked(&b, line, split, true) }
+	dl, _ := rd.(interface{ SetReadDeadline(time.Time) error })
+	armed := false // dl has a deadline set
 	pending := 0
 	for {
 		n, err := rd.Read(buf[pending:])
+		if armed && errors.Is(err, os.ErrDeadlineExceeded) {
+			armed = false
+			_ = dl.SetReadDeadline(time.Time{})
+			if pending += n; pending > 0 {
+				r.mu.Lock()
+				b = r.beginLocked(stream, time.Now().UnixNano())
+				SplitLines(buf[:pending], true, emitPartial)
+				added := r.publishLocked(&b)
+				r.mu.Unlock()
+				if added {
+					r.notify()
+				}
+				pending = 0
+			}
+			continue
+		}
 		filled := pending+n == len(buf)
 		pending += n
 		atEOF := err != nil
@@ -129,6 +157,15 @@ func (r *Ring) Ingest(stream Stream, rd io.Reader) error {
 				r.notify()
 			}
 			pending = copy(buf, buf[consumed:pending])
+		}
+		// Arm the deadline only while a line waits for its end, and not
+		// during a flood, whose next read returns at once anyway.
+		switch {
+		case dl != nil && pending > 0 && !filled && err == nil:
+			armed = dl.SetReadDeadline(time.Now().Add(PartialAfter)) == nil
+		case armed:
+			armed = false
+			_ = dl.SetReadDeadline(time.Time{})
 		}
 		if filled && len(buf) < maxReadBytes {
 			grown := make([]byte, min(2*len(buf), maxReadBytes))

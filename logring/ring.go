@@ -43,6 +43,10 @@ type Line struct {
 	// Split is set when the output line was longer than MaxLineBytes: this
 	// piece was cut off and the rest follows in the next line of the stream.
 	Split bool
+	// Partial is set on a line that had no newline yet when its stream
+	// went quiet for PartialAfter: a prompt, say. What the stream writes
+	// next starts a new line.
+	Partial bool
 	// Text is the line without its newline (and without a trailing "\r"),
 	// always valid UTF-8.
 	Text string
@@ -88,6 +92,9 @@ type lineRec struct {
 	chunk  uint32 // id of the chunk holding the text; any chunk if n is 0
 	stream Stream
 	split  bool
+	// partial: a line without its newline, published because no more
+	// output came for PartialAfter (a prompt waiting for input).
+	partial bool
 }
 
 // recBlock holds the records of the lines whose seq>>blockShift is index.
@@ -291,6 +298,11 @@ func (r *Ring) beginLocked(stream Stream, ts int64) batch {
 // addLocked stores a line in b, evicting old lines to make room for it.
 // Readers do not see it before publishLocked.
 func (r *Ring) addLocked(b *batch, text []byte, split bool) {
+	r.addRecLocked(b, text, split, false)
+}
+
+// addRecLocked is addLocked with the partial flag.
+func (r *Ring) addRecLocked(b *batch, text []byte, split, partial bool) {
 	if r.closed {
 		return
 	}
@@ -305,7 +317,7 @@ func (r *Ring) addLocked(b *batch, text []byte, split bool) {
 	if r.tail == nil || seq&(blockLines-1) == 0 {
 		r.newBlockLocked(seq>>blockShift, b.first, b.last)
 	}
-	r.tail.recs[seq&(blockLines-1)] = lineRec{time: b.time, off: off, n: uint32(n), chunk: id, stream: b.stream, split: split}
+	r.tail.recs[seq&(blockLines-1)] = lineRec{time: b.time, off: off, n: uint32(n), chunk: id, stream: b.stream, split: split, partial: partial}
 	b.last = seq
 	b.bytes += n
 }
@@ -708,5 +720,5 @@ func (v *view) find(seq uint64) (rec lineRec, text []byte, ok bool) {
 
 // lineOf returns line seq, stored as rec, with text.
 func lineOf(seq uint64, rec *lineRec, text string) Line {
-	return Line{Seq: seq, Time: rec.time, Stream: rec.stream, Split: rec.split, Text: text}
+	return Line{Seq: seq, Time: rec.time, Stream: rec.stream, Split: rec.split, Partial: rec.partial, Text: text}
 }

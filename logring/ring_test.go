@@ -1241,3 +1241,48 @@ func TestNewAfter(t *testing.T) {
 		assert.ErrorIs(t, err, ErrCursorAhead)
 	}
 }
+
+// TestIngestPartialLine: a line without its newline that gets no more
+// output is published as partial (a prompt); what follows is a new line.
+func TestIngestPartialLine(t *testing.T) {
+	rd, wr, err := os.Pipe()
+	require.NoError(t, err)
+	r := New(100, 1<<20)
+	done := make(chan error, 1)
+	go func() { done <- r.Ingest(Stdout, rd) }()
+	next := func(since uint64) Line {
+		t.Helper()
+		for {
+			ch, stop := r.Wait(since)
+			select {
+			case <-ch:
+			case <-time.After(10 * time.Second):
+				stop()
+				require.FailNow(t, "no line came")
+			}
+			stop()
+			page, err := r.Read(Query{HasSince: true, Since: since})
+			require.NoError(t, err)
+			if len(page.Lines) > 0 {
+				return page.Lines[0]
+			}
+		}
+	}
+
+	_, err = wr.WriteString("Enter value: ")
+	require.NoError(t, err)
+	prompt := next(0)
+	assert.Equal(t, Line{Seq: 1, Time: prompt.Time, Stream: Stdout, Partial: true, Text: "Enter value: "}, prompt)
+
+	_, err = wr.WriteString("answer noted\nlast")
+	require.NoError(t, err)
+	assert.Equal(t, "answer noted", next(1).Text)
+	assert.False(t, next(1).Partial)
+	tail := next(2)
+	assert.Equal(t, "last", tail.Text)
+	assert.True(t, tail.Partial)
+	require.NoError(t, wr.Close())
+	require.NoError(t, <-done)
+	assert.Equal(t, uint64(3), r.Stats().LastSeq, "nothing more at EOF: the partial line was the rest")
+	rd.Close()
+}

@@ -141,6 +141,8 @@ type logsResult struct {
 	Stderr []int `json:"stderr,omitempty"`
 	System []int `json:"system,omitempty"`
 	Split  []int `json:"split,omitempty"`
+	// Partial are the lines shown before their newline came (a prompt).
+	Partial []int `json:"partial,omitempty"`
 	// TS, with timestamps, is each line's read time.
 	TS        []string `json:"ts,omitempty"`
 	NextSince uint64   `json:"next_since"`
@@ -157,7 +159,7 @@ func logsTool() mcp.Tool {
 		Title: "Read process output",
 		Description: "Read a process's output. Each line has a seq; all runs of a name share one log, with the server's notes of each start and exit (stream system). " +
 			"Without `since`: the last `tail` lines. With `since`, a cursor: the lines after it; pass the returned next_since as the next since to read only new output " +
-			"(more: lines remain; missed: lines evicted before you read them). Columns: line i has seq first_seq+i, or seqs[i]; stderr and system list line indexes, the rest are stdout; split marks lines cut at 64 KiB. " +
+			"(more: lines remain; missed: lines evicted before you read them). Columns: line i has seq first_seq+i, or seqs[i]; stderr and system list line indexes, the rest are stdout; split marks lines cut at 64 KiB, partial lines shown before their newline (a prompt). " +
 			"exit_code or signal once it exited.",
 		RawInputSchema: mustJSON(objectSchema(obj{
 			"name":       nameArg("The process."),
@@ -178,6 +180,7 @@ func logsTool() mcp.Tool {
 			"stderr":     obj{"type": "array", "items": obj{"type": "integer"}, "description": "Indexes into lines of the lines read from stderr; the others are stdout or system."},
 			"system":     obj{"type": "array", "items": obj{"type": "integer"}, "description": "Indexes into lines of the server's notes about runs (started, exited)."},
 			"split":      obj{"type": "array", "items": obj{"type": "integer"}, "description": "Indexes into lines of lines cut at 64 KiB; the rest follows in the next line."},
+			"partial":    obj{"type": "array", "items": obj{"type": "integer"}},
 			"ts":         obj{"type": "array", "items": obj{"type": "string"}, "description": "With timestamps: each line's read time, RFC 3339 UTC with milliseconds."},
 			"next_since": intg("Cursor to pass as since to continue after these lines."),
 			"missed":     intg("Lines after the cursor evicted from memory before they were read."),
@@ -246,6 +249,9 @@ func logsHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 			}
 			if l.Split {
 				res.Split = append(res.Split, i)
+			}
+			if l.Partial {
+				res.Partial = append(res.Partial, i)
 			}
 			if res.TS != nil {
 				res.TS[i] = string(appendTime(stamp[:0], l.Time))

@@ -560,3 +560,19 @@ func TestInputTool(t *testing.T) {
 		assert.Contains(t, toolresult.Text(res), tt.want, tt.name)
 	}
 }
+
+// TestAnswerPrompt: a prompt without a newline shows up as a partial line;
+// the answer goes in through process_input.
+func TestAnswerPrompt(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, procstate.Config{})
+	ok[processInfo](h, "process_start", `{"name":"ask","command":"printf 'Enter value: '; read x; echo \"got $x\"","stdin":true}`)
+	h.waitLines("ask", 2)
+	logs, _ := ok[logsResult](h, "process_logs", `{"name":"ask","stream":"stdout"}`)
+	assert.Equal(t, []string{"Enter value: "}, logs.Lines)
+	assert.Equal(t, []int{0}, logs.Partial)
+	ok[inputResult](h, "process_input", `{"name":"ask","text":"42"}`)
+	h.waitDone("ask")
+	logs, _ = ok[logsResult](h, "process_logs", `{"name":"ask","stream":"stdout"}`)
+	assert.Equal(t, []string{"Enter value: ", "got 42"}, logs.Lines)
+}
