@@ -47,8 +47,8 @@ func ParseStat(b []byte) (Proc, bool) {
 	// After "(comm)": state is field 3 of the line, ppid 4, pgrp 5,
 	// utime 14, stime 15, starttime 22.
 	f := bytes.Fields(b[i+1:])
-	if len(f) < 20 || len(f[0]) != 1 {
-		return Proc{}, false
+	if len(f) < 20 || len(f[0]) != 1 || !isLetter(f[0][0]) {
+		return Proc{}, false // the state is one letter: R, S, D, Z, ...
 	}
 	ppid, err1 := strconv.Atoi(string(f[1]))
 	pgrp, err2 := strconv.Atoi(string(f[2]))
@@ -60,3 +60,5 @@ func ParseStat(b []byte) (Proc, bool) {
 	}
 	return Proc{Pid: pid, PPid: ppid, Pgrp: pgrp, State: f[0][0], Start: start, UTime: utime, STime: stime}, true
 }
+
+func isLetter(c byte) bool { return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' }

@@ -31,6 +31,8 @@ func TestParseStat(t *testing.T) {
 		{"cut after comm", "42 (sleep)", Proc{}, false},
 		{"too few fields", "42 (sleep) S 1 42 0 0", Proc{}, false},
 		{"state of two letters", stat("42", "x", "SS", "1", "42", "5"), Proc{}, false},
+		{"state not a letter", stat("42", "x", "\x00", "1", "42", "5"), Proc{}, false},
+		{"state not ASCII", stat("42", "x", "\x9f", "1", "42", "5"), Proc{}, false},
 		{"bad pid", stat("x", "x", "S", "1", "42", "5"), Proc{}, false},
 		{"negative pid", stat("-4", "x", "S", "1", "42", "5"), Proc{}, false},
 		{"bad ppid", stat("4", "x", "S", "y", "42", "5"), Proc{}, false},
@@ -58,7 +60,7 @@ func FuzzParseStat(f *testing.F) {
 		assert.Positive(t, p.Pid)
 		assert.NotZero(t, p.State)
 		// What parsed is what a stat line of those values says.
-		round, ok2 := ParseStat([]byte(stat(itoa(p.Pid), "c", string(p.State), itoa(p.PPid), itoa(p.Pgrp), utoa(p.Start))))
+		round, ok2 := ParseStat([]byte(stat(itoa(p.Pid), "c", string([]byte{p.State}), itoa(p.PPid), itoa(p.Pgrp), utoa(p.Start))))
 		assert.True(t, ok2)
 		p.UTime, p.STime = 7, 5 // as stat writes them
 		assert.Equal(t, p, round)
