@@ -24,15 +24,9 @@ func (a *restartArgs) validate() error {
 	if a.Name == "" {
 		return errors.New(`"name" is required: the process to restart (see process_list)`)
 	}
-	ms := int64(defaultStopTimeoutMs)
-	if a.TimeoutMs != nil {
-		ms = *a.TimeoutMs
-	}
-	if ms < 0 || ms > maxStopTimeoutMs {
-		return fmt.Errorf(`"timeout_ms" must be 0..%d, got %d`, maxStopTimeoutMs, ms)
-	}
-	a.grace = time.Duration(ms) * time.Millisecond
-	return nil
+	var err error
+	a.grace, err = graceOf(a.TimeoutMs)
+	return err
 }
 
 func restartTool() mcp.Tool {

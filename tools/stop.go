@@ -50,15 +50,22 @@ func (a *stopArgs) validate() error {
 		}
 		a.sig = sig
 	}
+	var err error
+	a.grace, err = graceOf(a.TimeoutMs)
+	return err
+}
+
+// graceOf checks a timeout_ms argument of a stop and returns the grace
+// period it gives.
+func graceOf(timeoutMs *int64) (time.Duration, error) {
 	ms := int64(defaultStopTimeoutMs)
-	if a.TimeoutMs != nil {
-		ms = *a.TimeoutMs
+	if timeoutMs != nil {
+		ms = *timeoutMs
 	}
 	if ms < 0 || ms > maxStopTimeoutMs {
-		return fmt.Errorf(`"timeout_ms" must be 0..%d, got %d`, maxStopTimeoutMs, ms)
+		return 0, fmt.Errorf(`"timeout_ms" must be 0..%d, got %d`, maxStopTimeoutMs, ms)
 	}
-	a.grace = time.Duration(ms) * time.Millisecond
-	return nil
+	return time.Duration(ms) * time.Millisecond, nil
 }
 
 type stopResult struct {
