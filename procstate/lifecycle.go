@@ -120,7 +120,12 @@ func (s *Supervisor) spawn(p *Process, argv []string, cmdLine, cwd string, env [
 // note adds a line about p's run to its log, on the system stream: the
 // agent reads a process's story, runs included, in one place.
 func (p *Process) note(format string, args ...any) {
-	line := fmt.Appendf(nil, "[run %d] "+format, append([]any{p.Record().Run}, args...)...)
+	p.noteLocked(p.Record(), fmt.Sprintf(format, args...))
+}
+
+// noteLocked adds text as a note about the run of rec.
+func (p *Process) noteLocked(rec *Record, text string) {
+	line := fmt.Appendf(nil, "[run %d] %s", rec.Run, text)
 	p.log.Append(logring.System, time.Now(), [][]byte{line}, nil)
 }
 
@@ -185,14 +190,31 @@ func (s *Supervisor) waitExit(p *Process, cmd *exec.Cmd, pipes [2]*os.File, read
 	if sig != "" {
 		how = "killed by " + sig
 	}
-	p.note("%s after %s", how, RunTime(ended.Sub(p.Record().StartedAt)))
-	p.update(func(r *Record) {
-		r.Status = StatusExited
+	p.mu.Lock()
+	rec := p.rec.Load()
+	plan := s.planExitLocked(p, rec, code, sig, ended)
+	note := fmt.Sprintf("%s after %s", how, RunTime(ended.Sub(rec.StartedAt)))
+	if plan.note != "" {
+		note += "; " + plan.note
+	}
+	p.noteLocked(rec, note)
+	p.updateLocked(func(r *Record) {
+		r.Status = plan.status
 		r.EndedAt = ended
 		r.ExitCode = code
 		r.Signal = sig
 		r.Error = errText
+		if plan.reason != "" {
+			r.Error = plan.reason
+		}
+		if plan.status == StatusBackoff {
+			r.NextRestartAt = s.cfg.Clock.Now().Add(plan.after)
+		}
 	})
+	if plan.status == StatusBackoff {
+		s.scheduleLocked(p, plan.after)
+	}
+	p.mu.Unlock()
 	s.exited(p)
 	if p.grp.alive() {
 		s.deferGroup(p)
@@ -249,6 +271,10 @@ func (s *Supervisor) stop(ctx context.Context, p *Process, sig syscall.Signal, g
 			return StopResult{Process: p, Record: p.Record()}, ctx.Err()
 		}
 		p.mu.Lock()
+		rec = p.rec.Load()
+	}
+	if s.cancelRestartLocked(p) {
+		p.noteLocked(rec, "restart cancelled by a stop")
 		rec = p.rec.Load()
 	}
 	if !rec.Status.Live() {

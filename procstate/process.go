@@ -28,6 +28,7 @@ type Process struct {
 	pgid     int           // process group id (the leader's pid), 0 if never spawned
 	grp      *group        // set once spawned, with pgid; nil if never spawned
 	stopDone chan struct{} // non-nil once a stop sequence runs; closed when it ends
+	loop     restartLoop   // where the name's restarts stand
 
 	stdin         atomic.Pointer[stdinPipe] // our end of its stdin, if it has one
 	killed        atomic.Bool               // the stop sequence had to SIGKILL

@@ -10,18 +10,22 @@ import (
 type Status string
 
 // The lifecycle of a process: starting -> running -> (stopping ->) exited,
-// or starting -> failed when it could not be spawned.
+// or starting -> failed when it could not be spawned. With a restart
+// policy, an exit can lead to backoff (waiting to start the next run) or,
+// in a crash loop, to failed.
 const (
 	StatusStarting Status = "starting"
 	StatusRunning  Status = "running"
 	StatusStopping Status = "stopping"
 	StatusExited   Status = "exited"
 	StatusFailed   Status = "failed"
+	StatusBackoff  Status = "backoff"
 )
 
-// Live reports whether a process in this state may still be running.
+// Live reports whether a process in this state may still be running, or
+// is about to run again (backoff): its name is taken.
 func (s Status) Live() bool {
-	return s == StatusStarting || s == StatusRunning || s == StatusStopping
+	return s == StatusStarting || s == StatusRunning || s == StatusStopping || s == StatusBackoff
 }
 
 // Record is an immutable snapshot of one process. Records are published
@@ -62,6 +66,8 @@ type Record struct {
 	// Run numbers the processes started under the same name, from 1; they
 	// share one log, whose seq keeps counting across them.
 	Run int
+	// NextRestartAt is when the next run starts, in status backoff.
+	NextRestartAt time.Time
 	// Version increases with every change, across all processes; a later
 	// record always has a greater version than an earlier one.
 	Version uint64

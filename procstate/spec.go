@@ -27,6 +27,27 @@ type Spec struct {
 	// Stdin keeps a pipe to the child's stdin, for Process.Input; without
 	// it stdin is the null device (the child reads EOF).
 	Stdin bool
+	// Restart says when a run that ends on its own (not by a stop) is
+	// followed by the next: never (the zero value), on failure (an exit
+	// code other than 0, or a signal), or always. MaxRestarts (default 10)
+	// bounds the restarts without a stable run between them.
+	Restart     RestartPolicy
+	MaxRestarts int
+}
+
+// RestartPolicy is Spec.Restart.
+type RestartPolicy string
+
+// The restart policies.
+const (
+	RestartNever     RestartPolicy = "never"
+	RestartOnFailure RestartPolicy = "on-failure"
+	RestartAlways    RestartPolicy = "always"
+)
+
+// RestartPolicies lists them, for schemas and error messages.
+func RestartPolicies() []string {
+	return []string{string(RestartNever), string(RestartOnFailure), string(RestartAlways)}
 }
 
 // NamePattern is the rule for process names.
@@ -39,6 +60,10 @@ func (sp *Spec) validate() error {
 		return fmt.Errorf("%w: both argv and command are set", ErrBadSpec)
 	case len(sp.Argv) == 0 && sp.Command == "":
 		return fmt.Errorf("%w: neither argv nor command is set", ErrBadSpec)
+	case sp.Restart != "" && sp.Restart != RestartNever && sp.Restart != RestartOnFailure && sp.Restart != RestartAlways:
+		return fmt.Errorf("%w: restart policy %q (want never, on-failure or always)", ErrBadSpec, sp.Restart)
+	case sp.MaxRestarts < 0:
+		return fmt.Errorf("%w: max restarts %d is negative", ErrBadSpec, sp.MaxRestarts)
 	case len(sp.Argv) > 0 && sp.Argv[0] == "":
 		return fmt.Errorf("%w: argv[0] is empty", ErrBadSpec)
 	}

@@ -72,6 +72,25 @@ type Config struct {
 	// insurance that kills what is left of them if the server dies
 	// without stopping them.
 	Groups GroupWatcher
+	// Clock times restart backoffs; nil is the real clock. Tests inject
+	// one they advance by hand.
+	Clock Clock
+}
+
+// Clock is the time source of restart backoffs.
+type Clock interface {
+	Now() time.Time
+	// AfterFunc calls f in its own goroutine after d; stop cancels the
+	// call and reports whether it did.
+	AfterFunc(d time.Duration, f func()) (stop func() bool)
+}
+
+// realClock is the Clock of the time package.
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+func (realClock) AfterFunc(d time.Duration, f func()) func() bool {
+	return time.AfterFunc(d, f).Stop
 }
 
 // GroupWatcher is told of every process group the supervisor creates, so
@@ -132,6 +151,9 @@ func (c Config) withDefaults() (Config, error) {
 	c.LogBytes = cmp.Or(c.LogBytes, DefaultLogBytes)
 	c.WaitDelay = cmp.Or(c.WaitDelay, DefaultWaitDelay)
 	c.StopGrace = cmp.Or(c.StopGrace, DefaultStopGrace)
+	if c.Clock == nil {
+		c.Clock = realClock{}
+	}
 	return c, nil
 }
 
@@ -221,6 +243,12 @@ func (s *Supervisor) Names() []string {
 // failed) together with the error, a *SpawnError. The process's
 // lifetime is not tied to any context: only Stop and Close end it.
 func (s *Supervisor) Start(spec Spec) (*Process, error) {
+	return s.start(spec, nil, restartLoop{})
+}
+
+// start is Start; from, if set, is the process in backoff whose next run
+// this is, which carries on its restart streak.
+func (s *Supervisor) start(spec Spec, from *Process, loop restartLoop) (*Process, error) {
 	if err := spec.validate(); err != nil {
 		return nil, err
 	}
@@ -235,18 +263,21 @@ func (s *Supervisor) Start(spec Spec) (*Process, error) {
 	argv = slices.Clone(argv)
 	env := mergeEnv(s.cfg.Env, spec.Env)
 
-	p, replaced, err := s.register(spec)
+	p, replaced, err := s.register(spec, from)
 	if err != nil {
 		return nil, err
 	}
+	p.loop = loop // nobody else has p yet
 	if replaced != nil {
 		s.killLeftovers(replaced, true)
 	}
 	return p, s.spawn(p, argv, cmdLine, cwd, env)
 }
 
-// register reserves the name and adds a process in state starting.
-func (s *Supervisor) register(spec Spec) (p, replaced *Process, err error) {
+// register reserves the name and adds a process in state starting. A
+// live process holding the name refuses it, except from, whose next run
+// this is.
+func (s *Supervisor) register(spec Spec, from *Process) (p, replaced *Process, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -254,9 +285,26 @@ func (s *Supervisor) register(spec Spec) (p, replaced *Process, err error) {
 	}
 	ix := s.idx.Load()
 	name, restarts := spec.Name, 0
-	if name == "" {
+	switch old := ix.byName[name]; {
+	case from != nil:
+		// The next run after a backoff, unless a stop ended the backoff
+		// first: the check and the end of the backoff are one step under
+		// from.mu (lock order: s.mu, then a Process's mu).
+		if old != from {
+			return nil, nil, errRestartCancelled
+		}
+		from.mu.Lock()
+		r := from.rec.Load()
+		if r.Status != StatusBackoff {
+			from.mu.Unlock()
+			return nil, nil, errRestartCancelled
+		}
+		from.updateLocked(func(r *Record) { r.Status, r.NextRestartAt = StatusExited, time.Time{} })
+		from.mu.Unlock()
+		restarts, replaced = r.Restarts+1, old
+	case name == "":
 		name = uniqueName(ix, spec.baseName())
-	} else if old := ix.byName[name]; old != nil {
+	case old != nil:
 		r := old.Record()
 		if r.Status.Live() {
 			return nil, nil, &NameInUseError{Record: r}

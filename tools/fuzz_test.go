@@ -31,6 +31,7 @@ func FuzzArgs(f *testing.F) {
 		`{"status":"exited","limit":1000,"after":"web"}`, `{"name":"web","stream":"stderr","raw":true,"timestamps":true,"tail":0}`,
 		`{"all":true,"signal":"INT"}`, `{"all":true,"name":"web"}`, `{"name":"web","stream":"system"}`,
 		`{"name":"web","text":"y","newline":false,"close":true}`, `{"command":"x","stdin":true}`,
+		`{"command":"x","restart":"on-failure","max_restarts":3}`, `{"command":"x","restart":"sometimes"}`,
 	} {
 		f.Add([]byte(seed))
 	}

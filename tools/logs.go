@@ -173,7 +173,7 @@ func logsTool() mcp.Tool {
 		}, "name")),
 		RawOutputSchema: mustJSON(bare(objectSchema(obj{
 			"name":       str("The process."),
-			"status":     obj{"type": "string", "enum": []string{"starting", "running", "stopping", "exited", "failed"}},
+			"status":     obj{"type": "string", "enum": []string{"starting", "running", "stopping", "backoff", "exited", "failed"}},
 			"first_seq":  intg("Seq of lines[0]; the next lines follow one by one unless seqs is present. Absent when there are no lines."),
 			"lines":      obj{"type": "array", "items": obj{"type": "string"}, "description": "The lines' texts, oldest first, without newlines; valid UTF-8."},
 			"seqs":       obj{"type": "array", "items": obj{"type": "integer"}, "description": "Present when the seqs have gaps (grep, stream filter, eviction): the seq of each line."},

@@ -25,6 +25,8 @@ type processInfo struct {
 	Error    string `json:"error,omitempty"`
 	UptimeMs int64  `json:"uptime_ms"`
 	Restarts int    `json:"restarts,omitempty"`
+	// NextRestartAt is when the next run starts, in status backoff.
+	NextRestartAt string `json:"next_restart_at,omitempty"`
 	// LastSeq is the seq of the newest output line (absent: no output);
 	// Evicted counts the oldest lines no longer kept in memory.
 	LastSeq uint64 `json:"last_seq,omitempty"`
@@ -84,17 +86,18 @@ func infoOf(p *procstate.Process, now time.Time, dir string) processInfo {
 // infoFrom builds the tool view of a record and log counters.
 func infoFrom(r *procstate.Record, st logring.Stats, now time.Time, dir string) processInfo {
 	info := processInfo{
-		Name:     r.Name,
-		Status:   string(r.Status),
-		Pid:      r.Pid,
-		Command:  r.CommandLine(),
-		EndedAt:  formatTime(r.EndedAt),
-		Signal:   r.Signal,
-		Error:    r.Error,
-		UptimeMs: r.Uptime(now).Milliseconds(),
-		Restarts: r.Restarts,
-		LastSeq:  st.LastSeq,
-		Evicted:  st.Evicted,
+		Name:          r.Name,
+		Status:        string(r.Status),
+		Pid:           r.Pid,
+		Command:       r.CommandLine(),
+		EndedAt:       formatTime(r.EndedAt),
+		Signal:        r.Signal,
+		Error:         r.Error,
+		UptimeMs:      r.Uptime(now).Milliseconds(),
+		Restarts:      r.Restarts,
+		NextRestartAt: formatTime(r.NextRestartAt),
+		LastSeq:       st.LastSeq,
+		Evicted:       st.Evicted,
 	}
 	if r.Cwd != dir {
 		info.Cwd = r.Cwd

@@ -33,8 +33,8 @@ func restartTool() mcp.Tool {
 	return mcp.Tool{
 		Name:  "process_restart",
 		Title: "Restart a process",
-		Description: "Stop a process as process_stop does (TERM, SIGKILL after `timeout_ms`) and start it again with the same command, cwd and env: " +
-			"its next run, same name and log. Works on exited processes too. Returns the new record.",
+		Description: "Stop a process (as process_stop) and start it again as it was started: its next run, same name and log. " +
+			"Works on exited processes too. Returns the new record.",
 		RawInputSchema: mustJSON(objectSchema(obj{
 			"name":       nameArg("The process."),
 			"timeout_ms": obj{"type": "integer", "minimum": 0, "maximum": maxStopTimeoutMs, "description": "Grace before SIGKILL. Default 5000."},

@@ -58,18 +58,19 @@ func bare(s any) any {
 // processSchema describes processInfo.
 func processSchema() obj {
 	return objectSchema(obj{
-		"name":      str("Process name, the handle for the other tools."),
-		"status":    obj{"type": "string", "enum": []string{"starting", "running", "stopping", "exited", "failed"}},
-		"pid":       intg("Process id, also its process group id."),
-		"command":   str("Command line: the shell command, or argv shell-quoted."),
-		"cwd":       str("Working directory; process_list omits it when it is the server's default (its top-level cwd)."),
-		"ended_at":  str("Exit time, RFC 3339 UTC; absent while live."),
-		"exit_code": intg("Exit status; absent while live or when killed by a signal."),
-		"signal":    str("Signal that killed it, e.g. SIGTERM."),
-		"error":     str("Why it failed to start, or a wait error."),
-		"uptime_ms": intg("How long it has run (or ran), in milliseconds."),
-		"restarts":  intg("Earlier processes started under this name."),
-		"last_seq":  intg("Sequence number of the newest output line; absent if none. Lines 1..last_seq were printed."),
-		"evicted":   intg("Oldest lines no longer in memory (evicted to stay within the log limits)."),
+		"name":            str("Process name, the handle for the other tools."),
+		"status":          obj{"type": "string", "enum": []string{"starting", "running", "stopping", "backoff", "exited", "failed"}},
+		"pid":             intg("Process id, also its process group id."),
+		"command":         str("Command line: the shell command, or argv shell-quoted."),
+		"cwd":             str("Working directory; process_list omits it when it is the server's default (its top-level cwd)."),
+		"ended_at":        str("Exit time, RFC 3339 UTC; absent while live."),
+		"exit_code":       intg("Exit status; absent while live or when killed by a signal."),
+		"signal":          str("Signal that killed it, e.g. SIGTERM."),
+		"error":           str("Why it failed to start, or a wait error."),
+		"uptime_ms":       intg("How long it has run (or ran), in milliseconds."),
+		"restarts":        intg("Earlier processes started under this name."),
+		"next_restart_at": str("In backoff: when the next run starts."),
+		"last_seq":        intg("Sequence number of the newest output line; absent if none. Lines 1..last_seq were printed."),
+		"evicted":         intg("Oldest lines no longer in memory (evicted to stay within the log limits)."),
 	}, "name", "status", "command", "uptime_ms")
 }

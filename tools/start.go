@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -30,7 +31,15 @@ type startArgs struct {
 	Cwd     string            `json:"cwd"`
 	Env     map[string]string `json:"env"`
 	Stdin   bool              `json:"stdin"`
+	Restart string            `json:"restart"`
+	// MaxRestarts bounds restarts without a stable run between them.
+	MaxRestarts *int `json:"max_restarts"`
 }
+
+// maxMaxRestarts bounds max_restarts.
+const maxMaxRestarts = 1000
+
+var restartPolicies = procstate.RestartPolicies()
 
 func (a *startArgs) validate() error {
 	switch {
@@ -58,6 +67,12 @@ func (a *startArgs) validate() error {
 	}
 	if total > maxCommandBytes {
 		return fmt.Errorf(`"argv" is %d bytes in all; the limit is %d`, total, maxCommandBytes)
+	}
+	if a.Restart != "" && !slices.Contains(restartPolicies, a.Restart) {
+		return fmt.Errorf(`"restart" must be one of %s, got %q`, oneOf(restartPolicies), truncate(a.Restart, 40))
+	}
+	if a.MaxRestarts != nil && (*a.MaxRestarts < 1 || *a.MaxRestarts > maxMaxRestarts) {
+		return fmt.Errorf(`"max_restarts" must be 1..%d, got %d`, maxMaxRestarts, *a.MaxRestarts)
 	}
 	if a.Name != "" && !procstate.NamePattern.MatchString(a.Name) {
 		return fmt.Errorf(`"name" %q must match %s (letters, digits, '.', '_', '-'; at most 64; no spaces or '/')`, truncate(a.Name, 80), nameRule)
@@ -109,12 +124,14 @@ func startToolDef(desc string) mcp.Tool {
 		Title:       "Start a process",
 		Description: desc,
 		RawInputSchema: mustJSON(objectSchema(obj{
-			"command": str("Shell command line."),
-			"argv":    obj{"type": "array", "items": obj{"type": "string"}, "minItems": 1, "description": "Program and arguments."},
-			"name":    nameArg("Handle for the other tools. Default: what runs (npm run dev: dev), made unique."),
-			"cwd":     str("Working directory, relative to the server's (the default)."),
-			"env":     obj{"type": "object", "additionalProperties": obj{"type": "string"}, "description": "Variables to add or override."},
-			"stdin":   obj{"type": "boolean", "description": "Keep its stdin open for process_input. Default false: stdin is empty."},
+			"command":      str("Shell command line."),
+			"argv":         obj{"type": "array", "items": obj{"type": "string"}, "minItems": 1, "description": "Program and arguments."},
+			"name":         nameArg("Handle for the other tools. Default: what runs (npm run dev: dev), made unique."),
+			"cwd":          str("Working directory, relative to the server's (the default)."),
+			"env":          obj{"type": "object", "additionalProperties": obj{"type": "string"}, "description": "Variables to add or override."},
+			"stdin":        obj{"type": "boolean", "description": "Keep stdin open for process_input; default empty."},
+			"restart":      obj{"type": "string", "enum": restartPolicies, "description": "Start the next run when one ends on its own, after 0.5 s doubling to 30 s (status backoff). Default never."},
+			"max_restarts": obj{"type": "integer", "minimum": 1, "maximum": maxMaxRestarts, "description": "Then give up (failed) unless a run lasts 60 s. Default 10."},
 		})),
 		RawOutputSchema: mustJSON(bare(processSchema())),
 		Annotations:     annotations(false, true, false, true),
@@ -130,7 +147,11 @@ func startHandler(sup *procstate.Supervisor, policy Policy) server.ToolHandlerFu
 		if err := policy.check(args); err != nil {
 			return toolError("%v", err), nil
 		}
-		p, err := sup.Start(procstate.Spec{Name: args.Name, Argv: args.Argv, Command: args.Command, Cwd: args.Cwd, Env: args.Env, Stdin: args.Stdin})
+		spec := procstate.Spec{Name: args.Name, Argv: args.Argv, Command: args.Command, Cwd: args.Cwd, Env: args.Env, Stdin: args.Stdin, Restart: procstate.RestartPolicy(args.Restart)}
+		if args.MaxRestarts != nil {
+			spec.MaxRestarts = *args.MaxRestarts
+		}
+		p, err := sup.Start(spec)
 		var (
 			inUse    *procstate.NameInUseError
 			badCwd   *procstate.CwdError

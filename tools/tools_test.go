@@ -77,7 +77,9 @@ func TestBadInputs(t *testing.T) {
 		{"start: env empty key", "process_start", `{"command":"true","env":{"":"c"}}`, `"env" key "" is invalid`},
 		{"start: env value not string", "process_start", `{"command":"true","env":{"A":1}}`, `"env" must be an object of string values`},
 		{"start: env NUL value", "process_start", `{"command":"true","env":{"A":"x\u0000"}}`, `"env" value of "A" contains a NUL byte`},
-		{"start: unknown argument", "process_start", `{"command":"true","shell":"bash"}`, `unknown argument "shell" (allowed: argv, command, cwd, env, name, stdin)`},
+		{"start: bad restart", "process_start", `{"command":"true","restart":"sometimes"}`, `"restart" must be one of never, on-failure, always, got "sometimes"`},
+		{"start: max_restarts 0", "process_start", `{"command":"true","restart":"always","max_restarts":0}`, `"max_restarts" must be 1..1000, got 0`},
+		{"start: unknown argument", "process_start", `{"command":"true","shell":"bash"}`, `unknown argument "shell" (allowed: argv, command, cwd, env, max_restarts, name, restart, stdin)`},
 		{"start: program not found", "process_start", `{"name":"ghost","argv":["no-such-program-xyz"]}`, `cannot start "ghost": program "no-such-program-xyz" not found in PATH; it is listed with status failed`},
 		{"start: huge command", "process_start", `{"command":"` + strings.Repeat("x", maxCommandBytes+1) + `"}`, `"command" is 65537 bytes; the limit is 65536`},
 		{"list: bad status", "process_list", `{"status":"zombie"}`, `"status" must be one of all, running, exited, got "zombie"`},
@@ -575,4 +577,24 @@ func TestAnswerPrompt(t *testing.T) {
 	h.waitDone("ask")
 	logs, _ = ok[logsResult](h, "process_logs", `{"name":"ask","stream":"stdout"}`)
 	assert.Equal(t, []string{"Enter value: ", "got 42"}, logs.Lines)
+}
+
+// TestRestartPolicyTool: a crashing process with restart on-failure is
+// listed in backoff with its next start, and a stop cancels it.
+func TestRestartPolicyTool(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, procstate.Config{})
+	ok[processInfo](h, "process_start", `{"name":"crash","command":"exit 3","restart":"on-failure","max_restarts":2}`)
+	require.Eventually(t, func() bool {
+		list, _ := ok[listResult](h, "process_list", ``)
+		return list.Processes[0].Status == "backoff"
+	}, 10*time.Second, time.Millisecond)
+	list, txt := ok[listResult](h, "process_list", ``)
+	assert.NotEmpty(t, list.Processes[0].NextRestartAt)
+	assert.Contains(t, txt, "crash backoff")
+	stopped, txt := ok[stopResult](h, "process_stop", `{"name":"crash"}`)
+	assert.True(t, stopped.AlreadyStopped)
+	assert.Equal(t, "exited", stopped.Status)
+	assert.Empty(t, stopped.NextRestartAt)
+	assert.Equal(t, "crash was already stopped (exit 3)", txt)
 }
