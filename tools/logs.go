@@ -218,7 +218,7 @@ func logsHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 			Missed:    page.Missed,
 			More:      page.More,
 		}
-		if rec.Status == procstate.StatusExited {
+		if ended(rec) {
 			if rec.Signal != "" {
 				res.Signal = rec.Signal
 			} else {

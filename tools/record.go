@@ -102,7 +102,7 @@ func infoFrom(r *procstate.Record, st logring.Stats, now time.Time, dir string) 
 	if r.Cwd != dir {
 		info.Cwd = r.Cwd
 	}
-	if r.Status == procstate.StatusExited && r.Signal == "" && r.ExitCode >= 0 {
+	if ended(r) && r.Signal == "" && r.ExitCode >= 0 {
 		code := r.ExitCode
 		info.ExitCode = &code
 	}
@@ -120,4 +120,10 @@ func outcome(info processInfo) string {
 		return info.Error
 	}
 	return info.Status
+}
+
+// ended reports whether the record's run has ended with an exit status to
+// show: it exited, or it ran and then gave up as a crash loop.
+func ended(r *procstate.Record) bool {
+	return r.Status == procstate.StatusExited || (r.Status == procstate.StatusFailed && r.Pid != 0 && !r.EndedAt.IsZero())
 }

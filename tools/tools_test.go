@@ -598,3 +598,19 @@ func TestRestartPolicyTool(t *testing.T) {
 	assert.Empty(t, stopped.NextRestartAt)
 	assert.Equal(t, "crash was already stopped (exit 3)", txt)
 }
+
+// TestCrashLoopTool: a process that gives up shows the last exit status.
+func TestCrashLoopTool(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, procstate.Config{})
+	ok[processInfo](h, "process_start", `{"name":"crash","command":"exit 4","restart":"always","max_restarts":1}`)
+	require.Eventually(t, func() bool {
+		list, _ := ok[listResult](h, "process_list", ``)
+		return list.Processes[0].Status == "failed"
+	}, 10*time.Second, time.Millisecond)
+	logs, txt := ok[logsResult](h, "process_logs", `{"name":"crash","stream":"system"}`)
+	require.NotNil(t, logs.ExitCode)
+	assert.Equal(t, 4, *logs.ExitCode)
+	assert.Contains(t, txt, "status=failed exit_code=4]")
+	assert.Regexp(t, `giving up: crash loop: exited with code 4 2 times in \S+$`, logs.Lines[len(logs.Lines)-1])
+}
