@@ -20,8 +20,13 @@
 //     the current record, change it and publish it with one atomic store. A
 //     published Record is never mutated again. Updating one process therefore
 //     costs one small copy, not a copy of the registry.
-//   - Each Process's log ring is written only by its two pipe readers (see
-//     package logring for how readers go without locks).
+//   - Each Process's log ring is written by its two pipe readers and the
+//     supervisor's notes about runs, all through the ring's own lock (see
+//     package logring for how readers go without one). The runs of a name
+//     share its ring.
+//   - A Process's restart streak and pending restart (restart policies) are
+//     guarded by its mu; the next run registers over a process in backoff
+//     only while holding Supervisor.mu and then that mu, in that order.
 //   - Process groups are signalled only through internal/pgroup (see
 //     Platforms below); the groups of exited processes whose members
 //     outlived them are listed, under Supervisor.deferMu, until they are

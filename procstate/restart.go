@@ -47,7 +47,7 @@ type exitPlan struct {
 	reason string        // with failed: why it gave up
 }
 
-// planExit decides what follows the end of p's run at ended, with exit
+// planExitLocked decides what follows the end of p's run at ended, with exit
 // code and signal, and records the restart streak. p.mu must be held.
 func (s *Supervisor) planExitLocked(p *Process, rec *Record, code int, sig string, ended time.Time) exitPlan {
 	policy := p.spec.Restart
