@@ -91,7 +91,7 @@ func newSnapshotStore(tb testing.TB, names []string) *snapshotStore {
 	require.NoError(tb, err)
 	st := &snapshotStore{s: s, procs: make([]*Process, len(names))}
 	for i, name := range names {
-		p, _, err := s.register(Spec{Name: name, Argv: []string{"x"}}, nil)
+		p, _, err := s.register(Spec{Name: name, Argv: []string{"x"}}, nil, restartLoop{})
 		require.NoError(tb, err)
 		st.procs[i] = p
 	}

@@ -263,11 +263,10 @@ func (s *Supervisor) start(spec Spec, from *Process, loop restartLoop) (*Process
 	argv = slices.Clone(argv)
 	env := mergeEnv(s.cfg.Env, spec.Env)
 
-	p, replaced, err := s.register(spec, from)
+	p, replaced, err := s.register(spec, from, loop)
 	if err != nil {
 		return nil, err
 	}
-	p.loop = loop // nobody else has p yet
 	if replaced != nil {
 		s.killLeftovers(replaced, true)
 	}
@@ -277,7 +276,7 @@ func (s *Supervisor) start(spec Spec, from *Process, loop restartLoop) (*Process
 // register reserves the name and adds a process in state starting. A
 // live process holding the name refuses it, except from, whose next run
 // this is.
-func (s *Supervisor) register(spec Spec, from *Process) (p, replaced *Process, err error) {
+func (s *Supervisor) register(spec Spec, from *Process, loop restartLoop) (p, replaced *Process, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -330,6 +329,7 @@ func (s *Supervisor) register(spec Spec, from *Process) (p, replaced *Process, e
 	spec.Argv, spec.Env = slices.Clone(spec.Argv), maps.Clone(spec.Env)
 	p = &Process{
 		name:     name,
+		loop:     loop, // the restart streak a backoff hands on
 		spec:     spec,
 		log:      log,
 		versions: &s.version,
