@@ -17,6 +17,9 @@ type Process struct {
 	spec Spec // what it was started with, Name included; never modified
 	rec  atomic.Pointer[Record]
 	log  *logring.Ring
+	// logFrom is the seq of the log's newest line before this run: the
+	// run's own lines come after it.
+	logFrom uint64
 	// versions hands out record versions; shared by every process of a
 	// supervisor and its index.
 	versions *atomic.Uint64
@@ -45,6 +48,10 @@ func (p *Process) Record() *Record { return p.rec.Load() }
 
 // Log returns the process's output ring.
 func (p *Process) Log() *logring.Ring { return p.log }
+
+// LogFrom is the seq of the newest log line before this run: the run's
+// own lines, its start note first, come after it.
+func (p *Process) LogFrom() uint64 { return p.logFrom }
 
 // Done returns a channel closed once the process has exited (or failed to
 // start), its exit has been published and its output has been drained.

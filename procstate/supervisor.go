@@ -332,6 +332,7 @@ func (s *Supervisor) register(spec Spec, from *Process, loop restartLoop) (p, re
 		loop:     loop, // the restart streak a backoff hands on
 		spec:     spec,
 		log:      log,
+		logFrom:  log.Stats().LastSeq,
 		versions: &s.version,
 		exited:   make(chan struct{}),
 		done:     make(chan struct{}),

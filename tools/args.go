@@ -79,6 +79,10 @@ func decodeArgs(data []byte, dst any) error {
 
 // argError rewrites encoding/json errors into messages for a model.
 func argError(err error, dst any) error {
+	var fe fieldError
+	if errors.As(err, &fe) {
+		return fe.error // worded by the nested argument itself
+	}
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {

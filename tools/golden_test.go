@@ -59,8 +59,10 @@ func TestToolListGolden(t *testing.T) {
 
 			with, without := toolListSizes(t, raw)
 			t.Logf("%s tools/list: %d bytes, %d without outputSchema (budget %d, %d)", tt.name, with, without, toolListBudget, toolListBudgetNoOutput)
+			assert.LessOrEqual(t, with, toolListBudget, "tools/list is over budget")
+			assert.LessOrEqual(t, without, toolListBudgetNoOutput, "tools/list without outputSchema is over budget")
 			size := fmt.Sprintf("Bytes of the compact tools/list result of the %s server, as sent on the wire.\n"+
-				"Budget, not enforced yet: %d with outputSchema, %d without.\n"+
+				"Budget, enforced: %d with outputSchema, %d without.\n"+
 				"with outputSchema: %d\nwithout outputSchema: %d\n",
 				tt.name, toolListBudget, toolListBudgetNoOutput, with, without)
 			checkGolden(t, filepath.Join("testdata", tt.golden+"_size.golden"), []byte(size))

@@ -52,10 +52,10 @@ func inputTool() mcp.Tool {
 		Title:       "Write to a process's stdin",
 		Description: "Write `text` to the stdin of a process started with stdin: true, e.g. to answer a prompt.",
 		RawInputSchema: mustJSON(objectSchema(obj{
-			"name":    nameArg("The process."),
-			"text":    obj{"type": "string", "maxLength": maxInputBytes, "description": "What to write."},
-			"newline": obj{"type": "boolean", "description": "Add a newline. Default true."},
-			"close":   obj{"type": "boolean", "description": "Close stdin after. Default false."},
+			"name":    nameArg(),
+			"text":    obj{"type": "string"},
+			"newline": obj{"type": "boolean", "description": "Append \\n. Default true."},
+			"close":   obj{"type": "boolean", "description": "Then close stdin."},
 		}, "name")),
 		RawOutputSchema: mustJSON(bare(objectSchema(obj{
 			"name":    str("The process."),

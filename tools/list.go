@@ -82,9 +82,9 @@ func listTool() mcp.Tool {
 		Description: "List processes by name: status, pid, exit code or signal, uptime, restarts, last_seq (newest log line). " +
 			"Exited ones stay listed with their logs. Pages of `limit`: pass `next_after` as `after` for the next.",
 		RawInputSchema: mustJSON(objectSchema(obj{
-			"status": obj{"type": "string", "enum": listStatuses, "description": "running, exited or all (default)."},
+			"status": obj{"type": "string", "enum": listStatuses, "description": "Default all."},
 			"limit":  obj{"type": "integer", "minimum": 1, "maximum": maxListLimit, "description": "Default 50."},
-			"after":  str("next_after of the previous page."),
+			"after":  str("The last page's next_after."),
 		})),
 		RawOutputSchema: mustJSON(bare(objectSchema(obj{
 			"processes":  obj{"type": "array", "items": processSchema()},

@@ -157,19 +157,18 @@ func logsTool() mcp.Tool {
 	return mcp.Tool{
 		Name:  "process_logs",
 		Title: "Read process output",
-		Description: "Read a process's output. Each line has a seq; all runs of a name share one log, with the server's notes of each start and exit (stream system). " +
-			"Without `since`: the last `tail` lines. With `since`, a cursor: the lines after it; pass the returned next_since as the next since to read only new output " +
-			"(more: lines remain; missed: lines evicted before you read them). Columns: line i has seq first_seq+i, or seqs[i]; stderr and system list line indexes, the rest are stdout; split marks lines cut at 64 KiB, partial lines shown before their newline (a prompt). " +
-			"exit_code or signal once it exited.",
+		Description: "Read a process's output; all runs of a name share one log, with the server's start and exit notes (stream system). " +
+			"Without `since`: the last `tail` lines. With `since`: the lines after that cursor; pass next_since back to read only new output (more: lines remain; missed: evicted unread). " +
+			"Line i has seq first_seq+i, or seqs[i]; stderr, system, split (cut at 64 KiB) and partial (no newline yet) list line indexes.",
 		RawInputSchema: mustJSON(objectSchema(obj{
-			"name":       nameArg("The process."),
-			"since":      obj{"type": "integer", "minimum": 0, "description": "Cursor: lines with a greater seq."},
-			"tail":       obj{"type": "integer", "minimum": 0, "maximum": maxTail, "description": "Without since: the last N matching lines; 0: only the cursor. Default 100."},
+			"name":       nameArg(),
+			"since":      obj{"type": "integer", "minimum": 0, "description": "A next_since."},
+			"tail":       obj{"type": "integer", "minimum": 0, "maximum": maxTail, "description": "Default 100; 0: only the cursor."},
 			"limit":      obj{"type": "integer", "minimum": 1, "maximum": maxLimit, "description": "Default 200."},
 			"stream":     obj{"type": "string", "enum": logStreams, "description": "Default all."},
-			"grep":       obj{"type": "string", "maxLength": maxGrepBytes, "description": "RE2; only matching lines, e.g. (?i)error|warn."},
-			"raw":        obj{"type": "boolean", "description": "Keep ANSI escapes (removed by default)."},
-			"timestamps": obj{"type": "boolean", "description": "Add ts, each line's read time."},
+			"grep":       str("RE2 filter, e.g. (?i)error|warn."),
+			"raw":        obj{"type": "boolean", "description": "Keep ANSI escapes."},
+			"timestamps": obj{"type": "boolean", "description": "Add ts: read times."},
 		}, "name")),
 		RawOutputSchema: mustJSON(bare(objectSchema(obj{
 			"name":       str("The process."),

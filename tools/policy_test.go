@@ -61,7 +61,7 @@ func TestReadOnlyPolicy(t *testing.T) {
 	for _, tool := range list.Tools {
 		names = append(names, tool.Name)
 	}
-	assert.ElementsMatch(t, []string{"process_list", "process_logs"}, names)
+	assert.ElementsMatch(t, []string{"process_list", "process_logs", "process_wait"}, names)
 	_, err = h.client.CallTool(t.Context(), callRequest("process_start", map[string]any{"command": "true"}))
 	assert.ErrorContains(t, err, "process_start")
 }

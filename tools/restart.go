@@ -15,7 +15,8 @@ import (
 
 type restartArgs struct {
 	Name      string `json:"name"`
-	TimeoutMs *int64 `json:"timeout_ms"`
+	TimeoutMs *int64   `json:"timeout_ms"`
+	WaitFor   *waitFor `json:"wait_for"`
 
 	grace time.Duration
 }
@@ -25,21 +26,26 @@ func (a *restartArgs) validate() error {
 		return errors.New(`"name" is required: the process to restart (see process_list)`)
 	}
 	var err error
-	a.grace, err = graceOf(a.TimeoutMs)
-	return err
+	if a.grace, err = graceOf(a.TimeoutMs); err != nil {
+		return err
+	}
+	if a.WaitFor != nil {
+		return a.WaitFor.validate()
+	}
+	return nil
 }
 
 func restartTool() mcp.Tool {
 	return mcp.Tool{
 		Name:  "process_restart",
 		Title: "Restart a process",
-		Description: "Stop a process (as process_stop) and start it again as it was started: its next run, same name and log. " +
-			"Works on exited processes too. Returns the new record.",
+		Description: "Stop a process (as process_stop) and start it again as it was: its next run, same name and log. Works on exited ones too.",
 		RawInputSchema: mustJSON(objectSchema(obj{
-			"name":       nameArg("The process."),
-			"timeout_ms": obj{"type": "integer", "minimum": 0, "maximum": maxStopTimeoutMs, "description": "Grace before SIGKILL. Default 5000."},
+			"name":       nameArg(),
+			"timeout_ms": obj{"type": "integer", "minimum": 0, "maximum": maxStopTimeoutMs, "description": "Stop grace. Default 5000."},
+			"wait_for":   waitForRef(),
 		}, "name")),
-		RawOutputSchema: mustJSON(bare(processSchema())),
+		RawOutputSchema: mustJSON(bare(waitOutputSchema())),
 		Annotations:     annotations(false, true, false, true),
 	}
 }
@@ -72,6 +78,10 @@ func restartHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 		if !stopped.AlreadyStopped {
 			before = "the previous run was " + outcome(stopOutcome(stopped).processInfo)
 		}
-		return structured(info, fmt.Sprintf("restarted %s: run %d, pid %d (%s)", info.Name, info.Restarts+1, info.Pid, before)), nil
+		headline := fmt.Sprintf("restarted %s: run %d, pid %d (%s)", info.Name, info.Restarts+1, info.Pid, before)
+		if args.WaitFor != nil {
+			return waitAfter(ctx, req, p, args.WaitFor, headline)
+		}
+		return structured(info, headline), nil
 	}
 }

@@ -18,8 +18,11 @@ func mustJSON(v any) json.RawMessage {
 	return b
 }
 
+// objectSchema is an object with these properties. Unknown properties are
+// refused by the tools themselves, with a message that lists the known
+// ones, so the schema does not spend bytes on "additionalProperties".
 func objectSchema(props obj, required ...string) obj {
-	s := obj{"type": "object", "properties": props, "additionalProperties": false}
+	s := obj{"type": "object", "properties": props}
 	if len(required) > 0 {
 		s["required"] = required
 	}
@@ -31,7 +34,8 @@ func intg(desc string) obj { return obj{"type": "integer", "description": desc} 
 
 // nameArg is a process name argument. Its rule is checked by the tools,
 // whose error says what is wrong, not by a pattern every agent pays for.
-func nameArg(desc string) obj { return str(desc) }
+// Its meaning is plain from the tool's description.
+func nameArg() obj { return obj{"type": "string"} }
 
 // bare returns schema s without descriptions: output schemas state the
 // shape; the tool's description says what the fields mean, once.

@@ -50,7 +50,9 @@ func NewServer(sup *procstate.Supervisor, version string, policy Policy, log zer
 		server.WithLogging(),
 		server.WithRecovery(),
 		server.WithToolHandlerMiddleware(logCalls(log)),
+		server.WithToolHandlerMiddleware(flushNotifications),
 	)
+	s.AddTools(server.ServerTool{Tool: waitTool(), Handler: waitHandler(sup)})
 	s.AddTools(
 		server.ServerTool{Tool: listTool(), Handler: listHandler(sup)},
 		server.ServerTool{Tool: logsTool(), Handler: logsHandler(sup)},

@@ -34,6 +34,8 @@ type startArgs struct {
 	Restart string            `json:"restart"`
 	// MaxRestarts bounds restarts without a stable run between them.
 	MaxRestarts *int `json:"max_restarts"`
+	// WaitFor, if set, makes the call return once the run is ready.
+	WaitFor *waitFor `json:"wait_for"`
 }
 
 // maxMaxRestarts bounds max_restarts.
@@ -77,6 +79,11 @@ func (a *startArgs) validate() error {
 	if a.Name != "" && !procstate.NamePattern.MatchString(a.Name) {
 		return fmt.Errorf(`"name" %q must match %s (letters, digits, '.', '_', '-'; at most 64; no spaces or '/')`, truncate(a.Name, 80), nameRule)
 	}
+	if a.WaitFor != nil {
+		if err := a.WaitFor.validate(); err != nil {
+			return err
+		}
+	}
 	if strings.IndexByte(a.Cwd, 0) >= 0 {
 		return errors.New(`"cwd" contains a NUL byte`)
 	}
@@ -114,9 +121,8 @@ func startTool(policy Policy) mcp.Tool {
 	return startToolDef(desc)
 }
 
-const startDescription = "Start a process (dev server, watcher, build, test run) in the background; returns its record at once. " +
-	"Give `command` (run by /bin/sh -c) or `argv` (no shell). It runs in a process group of its own; " +
-	"its output is kept for process_logs. Starting the name of an exited process starts its next run; a running one's name is refused."
+const startDescription = "Start a process (dev server, watcher, build, test) in the background, in a process group of its own; output goes to process_logs. " +
+	"`command` runs via /bin/sh -c, `argv` without a shell. stdin is empty unless stdin: true. An exited process's name starts its next run."
 
 func startToolDef(desc string) mcp.Tool {
 	return mcp.Tool{
@@ -124,16 +130,17 @@ func startToolDef(desc string) mcp.Tool {
 		Title:       "Start a process",
 		Description: desc,
 		RawInputSchema: mustJSON(objectSchema(obj{
-			"command":      str("Shell command line."),
-			"argv":         obj{"type": "array", "items": obj{"type": "string"}, "minItems": 1, "description": "Program and arguments."},
-			"name":         nameArg("Handle for the other tools. Default: what runs (npm run dev: dev), made unique."),
-			"cwd":          str("Working directory, relative to the server's (the default)."),
-			"env":          obj{"type": "object", "additionalProperties": obj{"type": "string"}, "description": "Variables to add or override."},
-			"stdin":        obj{"type": "boolean", "description": "Keep stdin open for process_input; default empty."},
-			"restart":      obj{"type": "string", "enum": restartPolicies, "description": "Start the next run when one ends on its own, after 0.5 s doubling to 30 s (status backoff). Default never."},
-			"max_restarts": obj{"type": "integer", "minimum": 1, "maximum": maxMaxRestarts, "description": "Then give up (failed) unless a run lasts 60 s. Default 10."},
+			"command":      obj{"type": "string"},
+			"argv":         obj{"type": "array", "items": obj{"type": "string"}, "minItems": 1, },
+			"name":         str("Default: what runs (npm run dev: dev), made unique."),
+			"cwd":          str("Default: the server's."),
+			"env":          obj{"type": "object", "additionalProperties": obj{"type": "string"}, "description": "Added to the server's."},
+			"stdin":        obj{"type": "boolean", "description": "Keep a pipe for process_input."},
+			"restart":      obj{"type": "string", "enum": restartPolicies, "description": "Run again when it ends: backoff 0.5 s doubling to 30 s. Default never."},
+			"max_restarts": obj{"type": "integer", "minimum": 1, "maximum": maxMaxRestarts, "description": "Then failed, unless a run lasts 60 s. Default 10."},
+			"wait_for":     waitForRef(),
 		})),
-		RawOutputSchema: mustJSON(bare(processSchema())),
+		RawOutputSchema: mustJSON(bare(waitOutputSchema())),
 		Annotations:     annotations(false, true, false, true),
 	}
 }
@@ -172,6 +179,9 @@ func startHandler(sup *procstate.Supervisor, policy Policy) server.ToolHandlerFu
 			return toolError("%v", err), nil
 		}
 		info := infoOf(p, time.Now(), "") // a start shows where it runs
+		if args.WaitFor != nil {
+			return waitAfter(ctx, req, p, args.WaitFor, fmt.Sprintf("started %s (pid %d): %s", info.Name, info.Pid, truncate(info.Command, 200)))
+		}
 		return structured(info, fmt.Sprintf("started %s (pid %d): %s\nread its output with process_logs name=%s", info.Name, info.Pid, truncate(info.Command, 200), info.Name)), nil
 	}
 }

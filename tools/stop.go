@@ -94,13 +94,12 @@ func stopTool() mcp.Tool {
 		Name:  "process_stop",
 		Title: "Stop a process",
 		Description: "Stop a process and all it spawned: `signal` to its process group, SIGKILL after `timeout_ms`. " +
-			"Returns its final record once it exited (already_stopped if it had; killed if the grace ran out). Its logs stay readable. " +
-			"`all`: every live process, at once; the result lists them in `stopped`.",
+			"Returns the final record (already_stopped, killed: the grace ran out); logs stay readable. `all`: every live process, listed in `stopped`.",
 		RawInputSchema: mustJSON(objectSchema(obj{
-			"name":       nameArg("The process."),
+			"name":       nameArg(),
 			"all":        obj{"type": "boolean", "description": "Instead of name: every live process."},
 			"signal":     obj{"type": "string", "enum": stopSignals, "description": "Default TERM."},
-			"timeout_ms": obj{"type": "integer", "minimum": 0, "maximum": maxStopTimeoutMs, "description": "Grace before SIGKILL. Default 5000."},
+			"timeout_ms": obj{"type": "integer", "minimum": 0, "maximum": maxStopTimeoutMs, "description": "Default 5000."},
 		})),
 		RawOutputSchema: mustJSON(bare(out)),
 		Annotations:     annotations(false, true, true, false),

@@ -30,15 +30,18 @@ func TestToolDefinitions(t *testing.T) {
 		assert.NotEmpty(t, tool.Title, tool.Name)
 		assert.NotEmpty(t, tool.Description, tool.Name)
 		assert.Equal(t, "object", tool.InputSchema.Type, tool.Name)
+		// Absent hints mean the spec's defaults: not read-only,
+		// destructive, not idempotent, open world.
 		a := tool.Annotations
-		if assert.NotNil(t, a.ReadOnlyHint, tool.Name) && assert.NotNil(t, a.DestructiveHint, tool.Name) &&
-			assert.NotNil(t, a.IdempotentHint, tool.Name) && assert.NotNil(t, a.OpenWorldHint, tool.Name) {
-			assert.Equal(t, tool.Name == "process_list" || tool.Name == "process_logs", *a.ReadOnlyHint, tool.Name)
+		readOnly := tool.Name == "process_list" || tool.Name == "process_logs" || tool.Name == "process_wait"
+		assert.Equal(t, readOnly, a.ReadOnlyHint != nil && *a.ReadOnlyHint, tool.Name)
+		if readOnly {
+			assert.False(t, *a.OpenWorldHint, tool.Name)
 		}
 		assert.Equal(t, "object", tool.OutputSchema.Type, tool.Name)
 		assert.NotEmpty(t, tool.OutputSchema.Properties, tool.Name)
 	}
-	assert.ElementsMatch(t, []string{"process_start", "process_list", "process_stop", "process_restart", "process_input", "process_logs"}, names)
+	assert.ElementsMatch(t, []string{"process_start", "process_list", "process_stop", "process_restart", "process_input", "process_logs", "process_wait"}, names)
 }
 
 // TestBadInputs: every mistake a model can make is a tool error that names
@@ -79,7 +82,7 @@ func TestBadInputs(t *testing.T) {
 		{"start: env NUL value", "process_start", `{"command":"true","env":{"A":"x\u0000"}}`, `"env" value of "A" contains a NUL byte`},
 		{"start: bad restart", "process_start", `{"command":"true","restart":"sometimes"}`, `"restart" must be one of never, on-failure, always, got "sometimes"`},
 		{"start: max_restarts 0", "process_start", `{"command":"true","restart":"always","max_restarts":0}`, `"max_restarts" must be 1..1000, got 0`},
-		{"start: unknown argument", "process_start", `{"command":"true","shell":"bash"}`, `unknown argument "shell" (allowed: argv, command, cwd, env, max_restarts, name, restart, stdin)`},
+		{"start: unknown argument", "process_start", `{"command":"true","shell":"bash"}`, `unknown argument "shell" (allowed: argv, command, cwd, env, max_restarts, name, restart, stdin, wait_for)`},
 		{"start: program not found", "process_start", `{"name":"ghost","argv":["no-such-program-xyz"]}`, `cannot start "ghost": program "no-such-program-xyz" not found in PATH; it is listed with status failed`},
 		{"start: huge command", "process_start", `{"command":"` + strings.Repeat("x", maxCommandBytes+1) + `"}`, `"command" is 65537 bytes; the limit is 65536`},
 		{"list: bad status", "process_list", `{"status":"zombie"}`, `"status" must be one of all, running, exited, got "zombie"`},

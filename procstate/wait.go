@@ -1,0 +1,336 @@
+package procstate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/brummer-mcp/brummer-mcp/internal/pgroup"
+	"github.com/brummer-mcp/brummer-mcp/internal/probe"
+	"github.com/brummer-mcp/brummer-mcp/logring"
+)
+
+// Condition is what a wait waits for. Exactly one of Match, Port, Listen,
+// HTTP and Exit is set.
+type Condition struct {
+	// Match is true for an output line (stdout or stderr, not the
+	// server's notes) that satisfies the wait. Lines after Since count
+	// when HasSince is set; otherwise the lines of the run waited on.
+	Match    func(text string) bool
+	Since    uint64
+	HasSince bool
+	// Port is a TCP port that must accept a connection on localhost.
+	Port int
+	// Listen waits until the process or a descendant listens on a TCP
+	// port (Linux only: ErrListenUnsupported elsewhere).
+	Listen bool
+	// HTTP is a loopback URL that must answer a GET with a status below 500.
+	HTTP *url.URL
+	// Exit waits for the run to end.
+	Exit bool
+	// Timeout ends the wait with outcome timeout.
+	Timeout time.Duration
+}
+
+// Outcome says how a wait ended.
+type Outcome string
+
+const (
+	// Ready: the condition holds (for Exit: the run exited with code 0).
+	Ready Outcome = "ready"
+	// Exited: the run ended first (for Exit: with a non-zero code or a signal).
+	Exited Outcome = "exited"
+	// Timeout: neither within the timeout; the process keeps running.
+	Timeout Outcome = "timeout"
+)
+
+// WaitResult is what a wait found.
+type WaitResult struct {
+	Outcome Outcome
+	// Process is the run waited on (after a backoff, the next run), and
+	// Record its record when the wait ended.
+	Process *Process
+	Record  *Record
+	Elapsed time.Duration
+	// Line is the line that matched a log condition.
+	Line *logring.Line
+	// Ports are the ports found listening (Listen), or the port (Port).
+	Ports []int
+	// Status is the HTTP status that made an HTTP wait ready.
+	Status int
+	// Seen counts the output lines read while waiting.
+	Seen uint64
+}
+
+// WaitProgress reports a wait in progress.
+type WaitProgress struct {
+	Elapsed time.Duration
+	// Seen counts the lines read so far; Last is the newest of them.
+	Seen uint64
+	Last string
+}
+
+// ErrListenUnsupported is returned for a Listen condition where the
+// platform does not say which sockets a process holds.
+var ErrListenUnsupported = probe.ErrUnsupported
+
+// Polling intervals of the conditions without an event to block on.
+const (
+	portPoll    = 25 * time.Millisecond
+	listenPoll  = 50 * time.Millisecond
+	httpPoll    = 100 * time.Millisecond
+	httpTimeout = 2 * time.Second
+	// ProgressEvery is how often a wait reports progress.
+	ProgressEvery = time.Second
+	// readBatch bounds the lines one step of a log wait reads.
+	readBatch = 1024
+)
+
+// httpProbe is shared by all HTTP waits; it keeps no connections.
+var httpProbe = probe.NewHTTP(httpTimeout)
+
+// Wait waits on the current run of the named process; a process in
+// backoff is waited on from its next run. See [Process.Wait].
+func (s *Supervisor) Wait(ctx context.Context, name string, c Condition, progress func(WaitProgress)) (WaitResult, error) {
+	start := time.Now()
+	deadline := time.NewTimer(c.Timeout)
+	defer deadline.Stop()
+	for {
+		p := s.Get(name)
+		if p == nil {
+			return WaitResult{}, ErrUnknown
+		}
+		rec := p.Record()
+		if rec.Status != StatusBackoff {
+			c.Timeout = max(c.Timeout-time.Since(start), time.Nanosecond)
+			res, err := p.Wait(ctx, c, progress)
+			res.Elapsed = time.Since(start)
+			return res, err
+		}
+		select {
+		case <-rec.Changed():
+		case <-ctx.Done():
+			return WaitResult{}, ctx.Err()
+		case <-deadline.C:
+			return WaitResult{Outcome: Timeout, Process: p, Record: p.Record(), Elapsed: time.Since(start)}, nil
+		}
+	}
+}
+
+// Wait waits until c holds, the run ends, or c.Timeout passes, and says
+// which. The process is not touched: a timeout or a cancelled ctx (the
+// error then) leaves it running. A log wait blocks on the ring's change
+// signal; port, listen and HTTP waits poll. progress, if set, is called
+// about every ProgressEvery.
+func (p *Process) Wait(ctx context.Context, c Condition, progress func(WaitProgress)) (WaitResult, error) {
+	if err := validateCondition(c); err != nil {
+		return WaitResult{}, err
+	}
+	if c.Listen && !probe.ListenSupported {
+		return WaitResult{}, ErrListenUnsupported
+	}
+	w := waiter{p: p, c: c, start: time.Now(), cursor: p.logFrom}
+	if c.HasSince {
+		w.cursor = c.Since
+	}
+	if _, err := p.log.Read(logring.Query{Since: w.cursor, HasSince: true, Limit: 1}); err != nil {
+		return WaitResult{}, err // a cursor past the newest line
+	}
+	w.seenFrom = w.cursor
+	deadline := time.NewTimer(c.Timeout)
+	defer deadline.Stop()
+	var tick <-chan time.Time
+	if progress != nil {
+		t := time.NewTicker(ProgressEvery)
+		defer t.Stop()
+		tick = t.C
+	}
+	var poll *time.Timer
+	if c.Port > 0 || c.Listen || c.HTTP != nil {
+		poll = time.NewTimer(0)
+		defer poll.Stop()
+	}
+	for {
+		// Done before the check: once it is closed, the log holds all
+		// of the run's output, so a match in its last lines still counts.
+		done := isClosed(p.done)
+		if w.check(ctx) {
+			return w.result(Ready), nil
+		}
+		if done {
+			if r := p.Record(); c.Exit && r.Signal == "" && r.ExitCode == 0 {
+				return w.result(Ready), nil
+			}
+			return w.result(Exited), nil
+		}
+		var lines <-chan struct{}
+		release := func() {}
+		if c.Match != nil {
+			lines, release = p.log.Wait(w.cursor)
+		}
+		var polled <-chan time.Time
+		if poll != nil {
+			polled = poll.C
+		}
+		timedOut := false
+		select {
+		case <-ctx.Done():
+		case <-deadline.C:
+			timedOut = true
+		case <-tick:
+			progress(w.progress())
+		case <-lines:
+		case <-polled:
+			w.due = true
+			poll.Reset(w.interval())
+		case <-p.done:
+		}
+		release()
+		switch {
+		case ctx.Err() != nil:
+			return WaitResult{}, ctx.Err()
+		case timedOut && w.check(ctx):
+			return w.result(Ready), nil
+		case timedOut:
+			return w.result(Timeout), nil
+		}
+	}
+}
+
+// waiter is the state of one Wait.
+type waiter struct {
+	p      *Process
+	c      Condition
+	start  time.Time
+	cursor uint64 // log lines up to here have been looked at
+	// seenFrom is the newest line when the wait began.
+	seenFrom uint64
+	due      bool // a poll is due
+	res      WaitResult
+}
+
+// isClosed reports whether ch is closed, without blocking.
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+func (w *waiter) interval() time.Duration {
+	switch {
+	case w.c.Port > 0:
+		return portPoll
+	case w.c.Listen:
+		return listenPoll
+	}
+	return httpPoll
+}
+
+// check reports whether the condition holds now.
+func (w *waiter) check(ctx context.Context) bool {
+	switch c := &w.c; {
+	case c.Match != nil:
+		return w.scan()
+	case !w.due:
+		return false
+	case c.Port > 0:
+		w.due = false
+		if probe.Port(ctx, c.Port, time.Second) {
+			w.res.Ports = []int{c.Port}
+			return true
+		}
+	case c.Listen:
+		w.due = false
+		pids, err := pgroup.Tree(w.p.Record().Pid)
+		if err == nil {
+			if ports, _ := probe.Listening(pids); len(ports) > 0 {
+				w.res.Ports = ports
+				return true
+			}
+		}
+	case c.HTTP != nil:
+		w.due = false
+		if status, err := httpProbe.Get(ctx, c.HTTP); err == nil && status < 500 {
+			w.res.Status = status
+			return true
+		}
+	}
+	return false
+}
+
+// scan reads the lines after the cursor and reports whether one matches.
+func (w *waiter) scan() bool {
+	for {
+		page, err := w.p.log.Read(logring.Query{Since: w.cursor, HasSince: true, Limit: readBatch})
+		if err != nil {
+			return false
+		}
+		for i := range page.Lines {
+			l := &page.Lines[i]
+			if l.Stream != logring.System && w.c.Match(l.Text) {
+				w.cursor = l.Seq
+				w.res.Line = l
+				return true
+			}
+		}
+		w.cursor = page.NextSince
+		if !page.More {
+			return false
+		}
+	}
+}
+
+// result finishes the wait with outcome o.
+func (w *waiter) result(o Outcome) WaitResult {
+	w.res.Outcome = o
+	w.res.Process = w.p
+	if w.res.Record == nil {
+		w.res.Record = w.p.Record()
+	}
+	w.res.Elapsed = time.Since(w.start)
+	w.res.Seen = w.seen()
+	return w.res
+}
+
+// seen counts the output lines added since the wait began.
+func (w *waiter) seen() uint64 {
+	last := w.p.log.Stats().LastSeq
+	if last < w.seenFrom {
+		return 0
+	}
+	return last - w.seenFrom
+}
+
+func (w *waiter) progress() WaitProgress {
+	pr := WaitProgress{Elapsed: time.Since(w.start), Seen: w.seen()}
+	if pr.Seen > 0 {
+		if page, err := w.p.log.Read(logring.Query{Tail: 1}); err == nil && len(page.Lines) > 0 {
+			pr.Last = page.Lines[0].Text
+		}
+	}
+	return pr
+}
+
+// validateCondition says what is wrong with c, if anything.
+func validateCondition(c Condition) error {
+	n := 0
+	for _, set := range [...]bool{c.Match != nil, c.Port != 0, c.Listen, c.HTTP != nil, c.Exit} {
+		if set {
+			n++
+		}
+	}
+	switch {
+	case n != 1:
+		return fmt.Errorf("a wait needs exactly one condition, got %d", n)
+	case c.Port < 0 || c.Port > 65535:
+		return fmt.Errorf("port %d is out of range 1..65535", c.Port)
+	case c.Timeout <= 0:
+		return errors.New("a wait needs a positive timeout")
+	}
+	return nil
+}
