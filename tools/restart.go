@@ -14,7 +14,7 @@ import (
 )
 
 type restartArgs struct {
-	Name      string `json:"name"`
+	Name      string   `json:"name"`
 	TimeoutMs *int64   `json:"timeout_ms"`
 	WaitFor   *waitFor `json:"wait_for"`
 
@@ -37,8 +37,8 @@ func (a *restartArgs) validate() error {
 
 func restartTool() mcp.Tool {
 	return mcp.Tool{
-		Name:  "process_restart",
-		Title: "Restart a process",
+		Name:        "process_restart",
+		Title:       "Restart a process",
 		Description: "Stop a process (as process_stop) and start it again as it was: its next run, same name and log. Works on exited ones too.",
 		RawInputSchema: mustJSON(objectSchema(obj{
 			"name":       nameArg(),

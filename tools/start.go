@@ -131,7 +131,7 @@ func startToolDef(desc string) mcp.Tool {
 		Description: desc,
 		RawInputSchema: mustJSON(objectSchema(obj{
 			"command":      obj{"type": "string"},
-			"argv":         obj{"type": "array", "items": obj{"type": "string"}, "minItems": 1, },
+			"argv":         obj{"type": "array", "items": obj{"type": "string"}, "minItems": 1},
 			"name":         str("Default: what runs (npm run dev: dev), made unique."),
 			"cwd":          str("Default: the server's."),
 			"env":          obj{"type": "object", "additionalProperties": obj{"type": "string"}, "description": "Added to the server's."},
