@@ -167,8 +167,8 @@ type waitResult struct {
 	// HTTPStatus answered an http wait.
 	HTTPStatus int    `json:"http_status,omitempty"`
 	NextSince  uint64 `json:"next_since"`
-	// Tail are the run's last lines, unless ready; stderr lines and the
-	// server's notes are marked as in process_logs' text.
+	// Tail are the run's last output lines, unless ready; stderr lines
+	// are marked as in process_logs' text.
 	Tail []string `json:"tail,omitempty"`
 }
 
@@ -292,7 +292,8 @@ func waited(res procstate.WaitResult, tail int) waitedInfo {
 	}
 	if res.Outcome != procstate.Ready && tail > 0 {
 		from := p.LogFrom()
-		page, _ := p.Log().Read(logring.Query{Tail: tail, Match: func(l *logring.Line) bool { return l.Seq > from }})
+		// Output only: the text says how the run ended.
+		page, _ := p.Log().Read(logring.Query{Tail: tail, Match: func(l *logring.Line) bool { return l.Seq > from && l.Stream != logring.System }})
 		w.Tail = make([]string, len(page.Lines))
 		for i, l := range page.Lines {
 			w.Tail[i] = streamPrefix(l.Stream) + stripANSI(l.Text)
@@ -375,7 +376,7 @@ func progressSender(ctx context.Context, req mcp.CallToolRequest) func(procstate
 	token := req.Params.Meta.ProgressToken
 	sent := sentFrom(ctx)
 	return func(pr procstate.WaitProgress) {
-		msg := fmt.Sprintf("waiting %.0f s, %d new lines", pr.Elapsed.Seconds(), pr.Seen)
+		msg := fmt.Sprintf("waiting %.0f s, %d lines seen", pr.Elapsed.Seconds(), pr.Seen)
 		if pr.Last != "" {
 			msg += "; last: " + truncate(stripANSI(pr.Last), progressTextBytes)
 		}
