@@ -40,10 +40,11 @@ const Instructions = `brummer-mcp runs and supervises long-running processes (de
 Prefer this over running long commands in a shell: nothing blocks, nothing is orphaned, no output is lost.`
 
 // NewServer returns an MCP server offering the process tools backed by sup,
-// within the limits of policy.
-func NewServer(sup *procstate.Supervisor, version string, policy Policy, log zerolog.Logger) *server.MCPServer {
+// within the limits of policy. opts are added after the server's own (the
+// transports' session hooks and middleware).
+func NewServer(sup *procstate.Supervisor, version string, policy Policy, log zerolog.Logger, opts ...server.ServerOption) *server.MCPServer {
 	log = log.With().Str("component", "tools").Logger()
-	s := server.NewMCPServer("brummer-mcp", version,
+	s := server.NewMCPServer("brummer-mcp", version, append([]server.ServerOption{
 		server.WithTitle("brummer process manager"),
 		server.WithInstructions(Instructions),
 		server.WithToolCapabilities(false),
@@ -51,11 +52,11 @@ func NewServer(sup *procstate.Supervisor, version string, policy Policy, log zer
 		server.WithRecovery(),
 		server.WithToolHandlerMiddleware(logCalls(log)),
 		server.WithToolHandlerMiddleware(flushNotifications),
-	)
-	s.AddTools(server.ServerTool{Tool: waitTool(), Handler: waitHandler(sup)})
+	}, opts...)...)
 	s.AddTools(
 		server.ServerTool{Tool: listTool(), Handler: listHandler(sup)},
 		server.ServerTool{Tool: logsTool(), Handler: logsHandler(sup)},
+		server.ServerTool{Tool: waitTool(), Handler: waitHandler(sup)},
 	)
 	if !policy.ReadOnly {
 		s.AddTools(

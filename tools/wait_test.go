@@ -343,3 +343,18 @@ func TestWaitCancel(t *testing.T) {
 	}
 	assert.Equal(t, procstate.StatusRunning, h.sup.Get("c").Record().Status)
 }
+
+// TestFlushNotifications: a result waits notifyGap after the call's last
+// notification, which mcp-go could otherwise drop or deliver late.
+func TestFlushNotifications(t *testing.T) {
+	t.Parallel()
+	var sentAt time.Time
+	h := flushNotifications(func(ctx context.Context, _ mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		sentAt = time.Now()
+		sentFrom(ctx).Store(sentAt.UnixNano())
+		return &mcp.CallToolResult{}, nil
+	})
+	_, err := h(t.Context(), mcp.CallToolRequest{})
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, time.Since(sentAt), notifyGap)
+}

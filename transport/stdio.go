@@ -16,7 +16,7 @@ import (
 
 // StdioWorkers is how many tool calls run at once on stdio. A call that
 // waits (process_stop with a long grace period) must not hold up reads.
-const StdioWorkers = 16
+const StdioWorkers = 64
 
 // StdioConfig configures ServeStdio. The zero value is ready to use.
 type StdioConfig struct {

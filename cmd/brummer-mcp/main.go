@@ -224,7 +224,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 
-	srv := tools.NewServer(sup, versionString(), o.policy, log)
+	// A session that ends (an SSE stream that closes) cancels its calls.
+	srv := tools.NewServer(sup, versionString(), o.policy, log, transport.NewSessionCalls().Options()...)
 
 	var web *transport.HTTP
 	httpErr := make(chan error, 1)

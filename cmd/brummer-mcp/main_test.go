@@ -36,6 +36,9 @@ func TestMain(m *testing.M) {
 	// Servers and guards re-executed from this -race binary would each
 	// sleep 1s at exit.
 	os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+	if os.Getenv(listenEnv) == "1" {
+		os.Exit(listenHelper())
+	}
 	if os.Getenv(wrapEnv) == "1" {
 		wrapServer() // execs the server, or fails
 		os.Exit(2)
