@@ -31,11 +31,11 @@ import (
 
 // Instructions tell a model how to use the tools together.
 const Instructions = `brummer-mcp runs and supervises long-running processes (dev servers, watchers, test runs, builds) for you, in the background.
-- process_start starts one (command through the shell, or argv) and returns at once; remember its name.
-- process_logs reads its output. First call without since (the last lines), then pass next_since back as since to get only new output. Use grep to find errors, stream=stderr for stderr only.
+- process_start starts one (command through the shell, or argv); remember its name. With wait_for it returns when the process is ready or has ended: {"log": "ready|Local:"} for a dev server, {"listen": true} when you do not know its port, {"exit": true} for a build or test run (outcome ready means exit 0); the last lines come back when it is not ready.
+- process_wait waits the same way for a process that runs already; process_restart restarts one as it was, and takes wait_for too.
+- process_logs reads its output. First call without since (the last lines), then pass next_since back as since to get only new output. Use grep to find errors, stream=stderr for stderr only. All runs of a name share one log, so a cursor stays valid.
 - process_list shows every process with status, exit code and log counters; exited ones stay listed with their logs.
 - process_stop stops a process and everything it spawned (TERM, then KILL after timeout_ms); all=true stops every one.
-- process_restart stops one and starts it again as it was; all runs of a name share one log, so a since cursor stays valid.
 - process_input writes to the stdin of a process started with stdin=true (to answer a prompt).
 Prefer this over running long commands in a shell: nothing blocks, nothing is orphaned, no output is lost.`
 
