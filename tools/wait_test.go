@@ -358,3 +358,38 @@ func TestFlushNotifications(t *testing.T) {
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, time.Since(sentAt), notifyGap)
 }
+
+// TestWaitSeams: waits meet stops, restart policies and backoff.
+func TestWaitSeams(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, procstate.Config{})
+
+	t.Run("a stop ends a wait", func(t *testing.T) {
+		ok[processInfo](h, "process_start", `{"name":"s","command":"echo up; exec sleep 60"}`)
+		h.waitLines("s", 2)
+		done := make(chan waitedInfo)
+		go func() {
+			info, _ := waitedOf(t, h, "process_wait", `{"name":"s","wait_for":{"log":"never"}}`)
+			done <- info
+		}()
+		ok[stopResult](h, "process_stop", `{"name":"s"}`)
+		info := <-done
+		assert.Equal(t, "exited", info.Wait.Outcome)
+		assert.Equal(t, "SIGTERM", info.Signal)
+		assert.Equal(t, []string{"up"}, info.Wait.Tail)
+	})
+
+	t.Run("a crash under a restart policy", func(t *testing.T) {
+		info, txt := waitedOf(t, h, "process_start", `{"name":"c","command":"echo attempt; exit 1","restart":"on-failure","wait_for":{"log":"listening"}}`)
+		assert.Equal(t, "exited", info.Wait.Outcome, txt)
+		assert.Equal(t, []string{"attempt"}, info.Wait.Tail)
+		assert.Contains(t, []string{"exited", "backoff"}, info.Status, "the run ended; the next may be pending")
+
+		// In backoff, a wait follows the next run.
+		require.Eventually(t, func() bool { return h.sup.Get("c").Record().Status == procstate.StatusBackoff }, 10*time.Second, time.Millisecond)
+		next, txt := waitedOf(t, h, "process_wait", `{"name":"c","wait_for":{"exit":true}}`)
+		assert.Equal(t, "exited", next.Wait.Outcome, txt)
+		assert.GreaterOrEqual(t, next.Restarts, 1, "a later run")
+		ok[stopResult](h, "process_stop", `{"name":"c"}`)
+	})
+}
