@@ -7,11 +7,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/brummer-mcp/brummer-mcp/internal/probe"
 	"github.com/brummer-mcp/brummer-mcp/procstate"
 )
 
@@ -32,6 +34,10 @@ func FuzzArgs(f *testing.F) {
 		`{"all":true,"signal":"INT"}`, `{"all":true,"name":"web"}`, `{"name":"web","stream":"system"}`,
 		`{"name":"web","text":"y","newline":false,"close":true}`, `{"command":"x","stdin":true}`,
 		`{"command":"x","restart":"on-failure","max_restarts":3}`, `{"command":"x","restart":"sometimes"}`,
+		`{"name":"web","wait_for":{"log":"Local:.*http","timeout_ms":20000}}`, `{"name":"web","since":0,"wait_for":{"log":"x","tail":0}}`,
+		`{"name":"web","wait_for":{"port":3000,"exit":true}}`, `{"name":"web","wait_for":{"http":"http://[::1]:8080/health"}}`,
+		`{"name":"web","wait_for":{"http":"http://example.com"}}`, `{"name":"web","wait_for":"ready"}`,
+		`{"command":"x","wait_for":{"listen":true,"x":1}}`, `{"name":"web","wait_for":{"exit":true,"timeout_ms":0}}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -62,6 +68,17 @@ func FuzzArgs(f *testing.F) {
 			assert.Equal(t, sig, a.sig)
 			assert.True(t, a.grace >= 0 && a.grace.Milliseconds() <= maxStopTimeoutMs, "grace %s", a.grace)
 		})
+		checkArgs(t, data, func(t *testing.T, a *waitArgs) {
+			assert.NotEmpty(t, a.Name)
+			checkWaitFor(t, a.WaitFor)
+			assert.Equal(t, a.Since != nil, a.WaitFor.cond.HasSince)
+		})
+		checkArgs(t, data, func(t *testing.T, a *restartArgs) {
+			assert.NotEmpty(t, a.Name)
+			if a.WaitFor != nil {
+				checkWaitFor(t, a.WaitFor)
+			}
+		})
 		checkArgs(t, data, func(t *testing.T, a *inputArgs) {
 			assert.NotEmpty(t, a.Name)
 			assert.LessOrEqual(t, len(a.Text), maxInputBytes)
@@ -76,6 +93,25 @@ func FuzzArgs(f *testing.F) {
 			assert.Equal(t, a.Since != nil, q.HasSince)
 		})
 	})
+}
+
+// checkWaitFor checks an accepted wait_for: one condition, in bounds.
+func checkWaitFor(t *testing.T, w *waitFor) {
+	t.Helper()
+	c := w.cond
+	n := 0
+	for _, set := range []bool{c.Match != nil, c.Port != 0, c.Listen, c.HTTP != nil, c.Exit} {
+		if set {
+			n++
+		}
+	}
+	assert.Equal(t, 1, n, "exactly one condition")
+	assert.True(t, c.Port >= 0 && c.Port <= 65535, "port %d", c.Port)
+	assert.True(t, c.Timeout > 0 && c.Timeout <= maxWaitMs*time.Millisecond, "timeout %s", c.Timeout)
+	assert.True(t, w.tail >= 0 && w.tail <= maxWaitTail, "tail %d", w.tail)
+	if c.HTTP != nil {
+		assert.True(t, probe.Loopback(c.HTTP.Hostname()), "host %q", c.HTTP.Hostname())
+	}
 }
 
 // checkArgs decodes and validates data as the arguments of one tool, as
@@ -125,7 +161,7 @@ func assertArgError(t *testing.T, err error, dst any) {
 	assert.True(t, utf8.ValidString(msg), "message is not valid UTF-8: %q", msg)
 	named := strings.HasPrefix(msg, "arguments") || strings.HasPrefix(msg, "unknown argument ")
 	for _, name := range argNames(dst) {
-		named = named || strings.Contains(msg, `"`+name+`"`)
+		named = named || strings.Contains(msg, `"`+name+`"`) || strings.Contains(msg, `"`+name+`.`)
 	}
 	assert.True(t, named, "message names no argument of %v: %q", argNames(dst), msg)
 	// The client's own values, quoted, may hold anything.
