@@ -51,7 +51,7 @@ func RestartPolicies() []string {
 }
 
 // NamePattern is the rule for process names.
-var NamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+var NamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
 
 // validate checks the parts of a Spec that need no file system.
 func (sp *Spec) validate() error {
@@ -111,11 +111,11 @@ func (sp *Spec) baseName() string {
 			break
 		}
 		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-', r == ':':
 			b.WriteRune(r)
 		}
 	}
-	name := strings.TrimLeft(b.String(), "._-")
+	name := strings.TrimLeft(b.String(), "._:-")
 	if name == "" {
 		return "proc"
 	}

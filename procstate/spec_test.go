@@ -20,6 +20,7 @@ func TestBaseName(t *testing.T) {
 		{"pnpm run", Spec{Argv: []string{"pnpm", "run", "dev"}}, "dev"},
 		{"yarn script", Spec{Command: "yarn dev"}, "dev"},
 		{"bun run", Spec{Command: "bun run dev"}, "dev"},
+		{"script with a colon", Spec{Command: "npm run dev:api"}, "dev:api"},
 		{"npm install is no script", Spec{Command: "npm install"}, "npm"},
 		{"npx", Spec{Command: "npx vite"}, "vite"},
 		{"npx with flags", Spec{Command: "npx --yes vite --port 3000"}, "vite"},

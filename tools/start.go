@@ -15,7 +15,7 @@ import (
 	"github.com/brummer-mcp/brummer-mcp/procstate"
 )
 
-const nameRule = `^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`
+const nameRule = `^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`
 
 // Argument bounds for process_start.
 const (
@@ -77,7 +77,7 @@ func (a *startArgs) validate() error {
 		return fmt.Errorf(`"max_restarts" must be 1..%d, got %d`, maxMaxRestarts, *a.MaxRestarts)
 	}
 	if a.Name != "" && !procstate.NamePattern.MatchString(a.Name) {
-		return fmt.Errorf(`"name" %q must match %s (letters, digits, '.', '_', '-'; at most 64; no spaces or '/')`, truncate(a.Name, 80), nameRule)
+		return fmt.Errorf(`"name" %q must match %s (letters, digits, '.', '_', ':', '-'; at most 64; no spaces or '/')`, truncate(a.Name, 80), nameRule)
 	}
 	if a.WaitFor != nil {
 		if err := a.WaitFor.validate(); err != nil {
