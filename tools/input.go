@@ -49,7 +49,6 @@ type inputResult struct {
 func inputTool() mcp.Tool {
 	return mcp.Tool{
 		Name:        "process_input",
-		Title:       "Write to a process's stdin",
 		Description: "Write `text` to the stdin of a process started with stdin: true, e.g. to answer a prompt.",
 		RawInputSchema: mustJSON(objectSchema(obj{
 			"name":    nameArg(),

@@ -77,8 +77,7 @@ type listResult struct {
 
 func listTool() mcp.Tool {
 	return mcp.Tool{
-		Name:  "process_list",
-		Title: "List processes",
+		Name: "process_list",
 		Description: "List processes by name: status, pid, exit code or signal, uptime, restarts, last_seq (newest log line). " +
 			"Exited ones stay listed with their logs. Pages of `limit`: pass `next_after` as `after` for the next.",
 		RawInputSchema: mustJSON(objectSchema(obj{

@@ -155,8 +155,7 @@ type logsResult struct {
 
 func logsTool() mcp.Tool {
 	return mcp.Tool{
-		Name:  "process_logs",
-		Title: "Read process output",
+		Name: "process_logs",
 		Description: "Read a process's output; all runs of a name share one log, with the server's start and exit notes (stream system). " +
 			"Without `since`: the last `tail` lines. With `since`: the lines after that cursor; pass next_since back to read only new output (more: lines remain; missed: evicted unread). " +
 			"Line i has seq first_seq+i, or seqs[i]; stderr, system, split (cut at 64 KiB) and partial (no newline yet) list line indexes.",

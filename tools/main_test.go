@@ -44,12 +44,17 @@ func newHarness(t testing.TB, cfg procstate.Config) *harness {
 
 func newHarnessPolicy(t testing.TB, cfg procstate.Config, policy Policy) *harness {
 	t.Helper()
+	return newHarnessWith(t, cfg, policy)
+}
+
+func newHarnessWith(t testing.TB, cfg procstate.Config, policy Policy, opts ...Option) *harness {
+	t.Helper()
 	if cfg.Dir == "" {
 		cfg.Dir = t.TempDir()
 	}
 	sup, err := procstate.New(cfg, zerolog.Nop())
 	require.NoError(t, err)
-	srv := NewServer(sup, "test", policy, zerolog.Nop())
+	srv := NewServer(sup, "test", policy, zerolog.Nop(), opts...)
 	c, err := client.NewInProcessClientWithOptions(srv, client.WithProtocolVersion(mcp.LATEST_LEGACY_PROTOCOL_VERSION))
 	require.NoError(t, err)
 	ctx := context.Background()

@@ -36,18 +36,18 @@ func (p Policy) Validate() error {
 const shellControl = ";&|`<>\n\r"
 
 // check returns an error naming the policy when it refuses the start.
-func (p Policy) check(a *startArgs) error {
+func (p Policy) check(command string, argv []string) error {
 	if len(p.Allow) == 0 {
 		return nil
 	}
 	prog := ""
-	if a.Argv != nil {
-		prog = a.Argv[0]
+	if argv != nil {
+		prog = argv[0]
 	} else {
-		if strings.ContainsAny(a.Command, shellControl) || strings.Contains(a.Command, "$(") {
-			return fmt.Errorf("refused by the --allow policy: with allowed programs only (%s), \"command\" must be a simple command without ; & | ` $( < > or newlines, got %q; use argv", strings.Join(p.Allow, ", "), truncate(a.Command, 120))
+		if strings.ContainsAny(command, shellControl) || strings.Contains(command, "$(") {
+			return fmt.Errorf("refused by the --allow policy: with allowed programs only (%s), \"command\" must be a simple command without ; & | ` $( < > or newlines, got %q; use argv", strings.Join(p.Allow, ", "), truncate(command, 120))
 		}
-		words := strings.Fields(a.Command)
+		words := strings.Fields(command)
 		for len(words) > 1 && strings.Contains(words[0], "=") {
 			words = words[1:]
 		}

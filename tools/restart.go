@@ -38,7 +38,6 @@ func (a *restartArgs) validate() error {
 func restartTool() mcp.Tool {
 	return mcp.Tool{
 		Name:        "process_restart",
-		Title:       "Restart a process",
 		Description: "Stop a process (as process_stop) and start it again as it was: its next run, same name and log. Works on exited ones too.",
 		RawInputSchema: mustJSON(objectSchema(obj{
 			"name":       nameArg(),

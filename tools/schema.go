@@ -37,14 +37,14 @@ func intg(desc string) obj { return obj{"type": "integer", "description": desc} 
 // Its meaning is plain from the tool's description.
 func nameArg() obj { return obj{"type": "string"} }
 
-// bare returns schema s without descriptions: output schemas state the
-// shape; the tool's description says what the fields mean, once.
+// bare returns schema s without descriptions and enums: output schemas
+// state the shape; the tool's description says what the fields mean, once.
 func bare(s any) any {
 	switch v := s.(type) {
 	case obj:
 		out := make(obj, len(v))
 		for k, val := range v {
-			if k != "description" {
+			if k != "description" && k != "enum" {
 				out[k] = bare(val)
 			}
 		}

@@ -27,6 +27,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/brummer-mcp/brummer-mcp/procstate"
+	"github.com/brummer-mcp/brummer-mcp/project"
 )
 
 // Instructions tell a model how to use the tools together.
@@ -39,10 +40,32 @@ const Instructions = `brummer-mcp runs and supervises long-running processes (de
 - process_input writes to the stdin of a process started with stdin=true (to answer a prompt).
 Prefer this over running long commands in a shell: nothing blocks, nothing is orphaned, no output is lost.`
 
-// NewServer returns an MCP server offering the process tools backed by sup,
-// within the limits of policy. opts are added after the server's own (the
+// Option configures NewServer.
+type Option func(*settings)
+
+type settings struct {
+	project    *project.Project
+	serverOpts []server.ServerOption
+}
+
+// WithProject lets process_start run the project's scripts and
+// process_list show them.
+func WithProject(p *project.Project) Option { return func(s *settings) { s.project = p } }
+
+// WithServerOptions adds MCP server options after the server's own (the
 // transports' session hooks and middleware).
-func NewServer(sup *procstate.Supervisor, version string, policy Policy, log zerolog.Logger, opts ...server.ServerOption) *server.MCPServer {
+func WithServerOptions(opts ...server.ServerOption) Option {
+	return func(s *settings) { s.serverOpts = append(s.serverOpts, opts...) }
+}
+
+// NewServer returns an MCP server offering the process tools backed by sup,
+// within the limits of policy.
+func NewServer(sup *procstate.Supervisor, version string, policy Policy, log zerolog.Logger, options ...Option) *server.MCPServer {
+	var set settings
+	for _, o := range options {
+		o(&set)
+	}
+	opts := set.serverOpts
 	log = log.With().Str("component", "tools").Logger()
 	s := server.NewMCPServer("brummer-mcp", version, append([]server.ServerOption{
 		server.WithTitle("brummer process manager"),
@@ -60,7 +83,7 @@ func NewServer(sup *procstate.Supervisor, version string, policy Policy, log zer
 	)
 	if !policy.ReadOnly {
 		s.AddTools(
-			server.ServerTool{Tool: startTool(policy), Handler: startHandler(sup, policy)},
+			server.ServerTool{Tool: startTool(policy), Handler: startHandler(sup, policy, set.project)},
 			server.ServerTool{Tool: stopTool(), Handler: stopHandler(sup)},
 			server.ServerTool{Tool: restartTool(), Handler: restartHandler(sup)},
 			server.ServerTool{Tool: inputTool(), Handler: inputHandler(sup)},

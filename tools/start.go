@@ -13,6 +13,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/brummer-mcp/brummer-mcp/procstate"
+	"github.com/brummer-mcp/brummer-mcp/project"
 )
 
 const nameRule = `^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`
@@ -25,8 +26,11 @@ const (
 )
 
 type startArgs struct {
-	Command string            `json:"command"`
-	Argv    []string          `json:"argv"`
+	Command string   `json:"command"`
+	Argv    []string `json:"argv"`
+	// Script names a process the project defines (package.json,
+	// brummer.json).
+	Script  string            `json:"script"`
 	Name    string            `json:"name"`
 	Cwd     string            `json:"cwd"`
 	Env     map[string]string `json:"env"`
@@ -44,11 +48,21 @@ const maxMaxRestarts = 1000
 var restartPolicies = procstate.RestartPolicies()
 
 func (a *startArgs) validate() error {
+	given := 0
+	for _, set := range []bool{a.Command != "", a.Argv != nil, a.Script != ""} {
+		if set {
+			given++
+		}
+	}
 	switch {
-	case a.Command != "" && a.Argv != nil:
-		return errors.New(`pass exactly one of "command" (a shell string) or "argv" (an array of strings), not both`)
+	case given > 1:
+		return errors.New(`pass exactly one of "command" (a shell string), "argv" (an array of strings) or "script" (a name the project defines)`)
+	case a.Script != "":
+		if !procstate.NamePattern.MatchString(a.Script) {
+			return fmt.Errorf(`"script" %q is not a process name of package.json or brummer.json`, truncate(a.Script, 80))
+		}
 	case a.Command == "" && len(a.Argv) == 0:
-		return errors.New(`pass "command" (a shell string, e.g. "npm run dev") or "argv" (e.g. ["npm", "run", "dev"])`)
+		return errors.New(`pass "command" (a shell string, e.g. "npm run dev"), "argv" (e.g. ["npm", "run", "dev"]) or "script" (e.g. "dev" from package.json)`)
 	case strings.TrimSpace(a.Command) == "" && a.Argv == nil:
 		return fmt.Errorf(`"command" is blank: %q`, a.Command)
 	case len(a.Command) > maxCommandBytes:
@@ -127,10 +141,10 @@ const startDescription = "Start a process (dev server, watcher, build, test) in 
 func startToolDef(desc string) mcp.Tool {
 	return mcp.Tool{
 		Name:        "process_start",
-		Title:       "Start a process",
 		Description: desc,
 		RawInputSchema: mustJSON(objectSchema(obj{
 			"command":      obj{"type": "string"},
+			"script":       str("A package.json script or brummer.json process: starts what it depends_on first."),
 			"argv":         obj{"type": "array", "items": obj{"type": "string"}, "minItems": 1},
 			"name":         str("Default: what runs (npm run dev: dev), made unique."),
 			"cwd":          str("Default: the server's."),
@@ -145,43 +159,62 @@ func startToolDef(desc string) mcp.Tool {
 	}
 }
 
-func startHandler(sup *procstate.Supervisor, policy Policy) server.ToolHandlerFunc {
+func startHandler(sup *procstate.Supervisor, policy Policy, proj *project.Project) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		args, bad := bindArgs[startArgs](req)
 		if bad != nil {
 			return bad, nil
 		}
-		if err := policy.check(args); err != nil {
-			return toolError("%v", err), nil
+		if args.Script != "" {
+			return startScript(ctx, req, sup, policy, proj, args)
 		}
-		spec := procstate.Spec{Name: args.Name, Argv: args.Argv, Command: args.Command, Cwd: args.Cwd, Env: args.Env, Stdin: args.Stdin, Restart: procstate.RestartPolicy(args.Restart)}
-		if args.MaxRestarts != nil {
-			spec.MaxRestarts = *args.MaxRestarts
+		p, bad, err := startOne(sup, policy, args)
+		if p == nil {
+			return bad, err
 		}
-		p, err := sup.Start(spec)
-		var (
-			inUse    *procstate.NameInUseError
-			badCwd   *procstate.CwdError
-			notSpawn *procstate.SpawnError
-		)
-		switch {
-		case errors.As(err, &inUse):
-			return toolError("name %q is in use by a %s process (pid %d); stop it first with process_stop, or choose another name", args.Name, inUse.Record.Status, inUse.Record.Pid), nil
-		case errors.Is(err, procstate.ErrLimit):
-			return toolError("%v; stop processes you no longer need (process_list status=running shows them)", err), nil
-		case errors.As(err, &badCwd):
-			return toolError(`"cwd" %q is not usable: %s`, args.Cwd, badCwd.Detail()), nil
-		case errors.As(err, &notSpawn):
-			return toolError("cannot start %q: %v; it is listed with status failed", p.Name(), notSpawn.Err), nil
-		case errors.Is(err, procstate.ErrClosed):
-			return nil, err // the server is shutting down: nothing the model can fix
-		case err != nil:
-			return toolError("%v", err), nil
-		}
-		info := infoOf(p, time.Now(), "") // a start shows where it runs
-		if args.WaitFor != nil {
-			return waitAfter(ctx, req, p, args.WaitFor, fmt.Sprintf("started %s (pid %d): %s", info.Name, info.Pid, truncate(info.Command, 200)))
-		}
-		return structured(info, fmt.Sprintf("started %s (pid %d): %s\nread its output with process_logs name=%s", info.Name, info.Pid, truncate(info.Command, 200), info.Name)), nil
+		return started(ctx, req, p, args.WaitFor)
 	}
+}
+
+// started is the result of a start: the record, or the wait's outcome.
+func started(ctx context.Context, req mcp.CallToolRequest, p *procstate.Process, w *waitFor) (*mcp.CallToolResult, error) {
+	info := infoOf(p, time.Now(), "") // a start shows where it runs
+	headline := fmt.Sprintf("started %s (pid %d): %s", info.Name, info.Pid, truncate(info.Command, 200))
+	if w != nil {
+		return waitAfter(ctx, req, p, w, headline)
+	}
+	return structured(info, headline+"\nread its output with process_logs name="+info.Name), nil
+}
+
+// startOne starts the process args describe. When it does not, it returns
+// the tool error to answer, or the error that ends the call.
+func startOne(sup *procstate.Supervisor, policy Policy, args *startArgs) (*procstate.Process, *mcp.CallToolResult, error) {
+	if err := policy.check(args.Command, args.Argv); err != nil {
+		return nil, toolError("%v", err), nil
+	}
+	spec := procstate.Spec{Name: args.Name, Argv: args.Argv, Command: args.Command, Cwd: args.Cwd, Env: args.Env, Stdin: args.Stdin, Restart: procstate.RestartPolicy(args.Restart)}
+	if args.MaxRestarts != nil {
+		spec.MaxRestarts = *args.MaxRestarts
+	}
+	p, err := sup.Start(spec)
+	var (
+		inUse    *procstate.NameInUseError
+		badCwd   *procstate.CwdError
+		notSpawn *procstate.SpawnError
+	)
+	switch {
+	case errors.As(err, &inUse):
+		return nil, toolError("name %q is in use by a %s process (pid %d); stop it first with process_stop, or choose another name", args.Name, inUse.Record.Status, inUse.Record.Pid), nil
+	case errors.Is(err, procstate.ErrLimit):
+		return nil, toolError("%v; stop processes you no longer need (process_list status=running shows them)", err), nil
+	case errors.As(err, &badCwd):
+		return nil, toolError(`"cwd" %q is not usable: %s`, args.Cwd, badCwd.Detail()), nil
+	case errors.As(err, &notSpawn):
+		return nil, toolError("cannot start %q: %v; it is listed with status failed", p.Name(), notSpawn.Err), nil
+	case errors.Is(err, procstate.ErrClosed):
+		return nil, nil, err // the server is shutting down: nothing the model can fix
+	case err != nil:
+		return nil, toolError("%v", err), nil
+	}
+	return p, nil, nil
 }

@@ -91,8 +91,7 @@ func stopTool() mcp.Tool {
 		out["properties"].(obj)[k] = v
 	}
 	return mcp.Tool{
-		Name:  "process_stop",
-		Title: "Stop a process",
+		Name: "process_stop",
 		Description: "Stop a process and all it spawned: `signal` to its process group, SIGKILL after `timeout_ms`. " +
 			"Returns the final record (already_stopped, killed: the grace ran out); logs stay readable. `all`: every live process, listed in `stopped`.",
 		RawInputSchema: mustJSON(objectSchema(obj{

@@ -27,7 +27,7 @@ func TestToolDefinitions(t *testing.T) {
 	for _, tool := range list.Tools {
 		names = append(names, tool.Name)
 		assert.Regexp(t, `^[a-z][a-z_]{0,63}$`, tool.Name, "tool names are short snake_case")
-		assert.NotEmpty(t, tool.Title, tool.Name)
+		assert.Empty(t, tool.Title, "%s: the name says it; a title costs every agent bytes", tool.Name)
 		assert.NotEmpty(t, tool.Description, tool.Name)
 		assert.Equal(t, "object", tool.InputSchema.Type, tool.Name)
 		// Absent hints mean the spec's defaults: not read-only,
@@ -61,7 +61,7 @@ func TestBadInputs(t *testing.T) {
 		want string
 	}{
 		{"start: neither command nor argv", "process_start", `{}`, `pass "command"`},
-		{"start: both", "process_start", `{"command":"ls","argv":["ls"]}`, "not both"},
+		{"start: both", "process_start", `{"command":"ls","argv":["ls"]}`, `pass exactly one of "command" (a shell string), "argv" (an array of strings) or "script"`},
 		{"start: blank command", "process_start", `{"command":"   "}`, `"command" is blank`},
 		{"start: empty argv", "process_start", `{"argv":[]}`, `pass "command"`},
 		{"start: empty program", "process_start", `{"argv":[""]}`, `"argv"[0], the program, is empty`},
@@ -82,7 +82,7 @@ func TestBadInputs(t *testing.T) {
 		{"start: env NUL value", "process_start", `{"command":"true","env":{"A":"x\u0000"}}`, `"env" value of "A" contains a NUL byte`},
 		{"start: bad restart", "process_start", `{"command":"true","restart":"sometimes"}`, `"restart" must be one of never, on-failure, always, got "sometimes"`},
 		{"start: max_restarts 0", "process_start", `{"command":"true","restart":"always","max_restarts":0}`, `"max_restarts" must be 1..1000, got 0`},
-		{"start: unknown argument", "process_start", `{"command":"true","shell":"bash"}`, `unknown argument "shell" (allowed: argv, command, cwd, env, max_restarts, name, restart, stdin, wait_for)`},
+		{"start: unknown argument", "process_start", `{"command":"true","shell":"bash"}`, `unknown argument "shell" (allowed: argv, command, cwd, env, max_restarts, name, restart, script, stdin, wait_for)`},
 		{"start: program not found", "process_start", `{"name":"ghost","argv":["no-such-program-xyz"]}`, `cannot start "ghost": program "no-such-program-xyz" not found in PATH; it is listed with status failed`},
 		{"start: huge command", "process_start", `{"command":"` + strings.Repeat("x", maxCommandBytes+1) + `"}`, `"command" is 65537 bytes; the limit is 65536`},
 		{"list: bad status", "process_list", `{"status":"zombie"}`, `"status" must be one of all, running, exited, got "zombie"`},

@@ -220,8 +220,7 @@ func (a *waitArgs) validate() error {
 
 func waitTool() mcp.Tool {
 	return mcp.Tool{
-		Name:  "process_wait",
-		Title: "Wait for a process",
+		Name: "process_wait",
 		Description: "Wait until a process is ready or ends, or timeout_ms passes: outcome ready, exited or timeout (it keeps running). " +
 			"Unless ready, its last lines come too. A log wait sees lines after `since` (default: now; 0: the whole log).",
 		RawInputSchema: mustJSON(objectSchema(obj{

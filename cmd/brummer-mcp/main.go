@@ -24,6 +24,7 @@ import (
 
 	"github.com/brummer-mcp/brummer-mcp/crashguard"
 	"github.com/brummer-mcp/brummer-mcp/procstate"
+	"github.com/brummer-mcp/brummer-mcp/project"
 	"github.com/brummer-mcp/brummer-mcp/tools"
 	"github.com/brummer-mcp/brummer-mcp/transport"
 )
@@ -225,7 +226,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 
 	// A session that ends (an SSE stream that closes) cancels its calls.
-	srv := tools.NewServer(sup, versionString(), o.policy, log, transport.NewSessionCalls().Options()...)
+	srv := tools.NewServer(sup, versionString(), o.policy, log,
+		tools.WithProject(project.New(sup.Config().Dir)),
+		tools.WithServerOptions(transport.NewSessionCalls().Options()...))
 
 	var web *transport.HTTP
 	httpErr := make(chan error, 1)
