@@ -11,6 +11,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/brummer-mcp/brummer-mcp/procstate"
+	"github.com/brummer-mcp/brummer-mcp/project"
 )
 
 // List paging bounds: a full list of a thousand processes costs tens of
@@ -26,11 +27,11 @@ type listArgs struct {
 	After  string `json:"after"`
 }
 
-var listStatuses = []string{"all", "running", "exited"}
+var listStatuses = []string{"all", "running", "exited", "idle"}
 
 func (a *listArgs) validate() error {
 	switch a.Status {
-	case "", "all", "running", "exited":
+	case "", "all", "running", "exited", "idle":
 	default:
 		return fmt.Errorf(`"status" must be one of %s, got %q`, oneOf(listStatuses), truncate(a.Status, 40))
 	}
@@ -50,10 +51,25 @@ func (a *listArgs) limit() int {
 	return defaultListLimit
 }
 
+// keepIdle reports whether the project's idle processes are selected.
+func (a *listArgs) keepIdle() bool { return a.Status == "" || a.Status == "all" || a.Status == "idle" }
+
+// idleInfo is the entry of a process the project defines that has not run.
+func idleInfo(d *project.Def) processInfo {
+	return processInfo{Name: d.Name, Status: statusIdle, Command: (&procstate.Record{Command: d.Command, Argv: d.Argv}).CommandLine(), Source: d.Source}
+}
+
+// statusIdle is the status of a process the project defines that has not
+// run under this server.
+const statusIdle = "idle"
+
 // keep reports whether a process in state st is selected by the filter.
 // "running" means live (starting, running, stopping); "exited" means ended
 // (exited or failed).
 func (a *listArgs) keep(st procstate.Status) bool {
+	if a.Status == "idle" {
+		return false
+	}
 	switch a.Status {
 	case "running":
 		return st.Live()
@@ -73,13 +89,15 @@ type listResult struct {
 	Total int `json:"total"`
 	// NextAfter, set when more processes follow, is the after of the next page.
 	NextAfter string `json:"next_after,omitempty"`
+	// ConfigErrors are the mistakes in the project's files.
+	ConfigErrors []project.ConfigError `json:"config_errors,omitempty"`
 }
 
 func listTool() mcp.Tool {
 	return mcp.Tool{
 		Name: "process_list",
 		Description: "List processes by name: status, pid, exit code or signal, uptime, restarts, last_seq (newest log line). " +
-			"Exited ones stay listed with their logs. Pages of `limit`: pass `next_after` as `after` for the next.",
+			"Exited ones stay listed with their logs; idle ones are the project's package.json scripts and brummer.json processes (process_start script). Paged: pass `next_after` as `after`.",
 		RawInputSchema: mustJSON(objectSchema(obj{
 			"status": obj{"type": "string", "enum": listStatuses, "description": "Default all."},
 			"limit":  obj{"type": "integer", "minimum": 1, "maximum": maxListLimit, "description": "Default 50."},
@@ -91,12 +109,13 @@ func listTool() mcp.Tool {
 			"version":    intg("Snapshot version; it increases with every change."),
 			"total":      intg("Processes matching the status filter, on all pages."),
 			"next_after": str("Present when more processes follow: pass it as after."),
+			"config_errors": obj{"type": "array"},
 		}, "processes", "cwd", "version", "total"))),
 		Annotations: annotations(true, false, true, false),
 	}
 }
 
-func listHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
+func listHandler(sup *procstate.Supervisor, proj *project.Project) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		args, bad := bindArgs[listArgs](req)
 		if bad != nil {
@@ -106,22 +125,48 @@ func listHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 		now := time.Now()
 		dir := sup.Config().Dir
 		procs := sup.Processes()
+		var snap *project.Snapshot
+		if proj != nil {
+			snap = proj.Snapshot()
+		}
 		limit := args.limit()
 		res := listResult{Processes: make([]processInfo, 0, min(limit, len(procs))), Cwd: dir, Version: version}
+		add := func(name string, info func() processInfo) {
+			res.Total++
+			switch {
+			case name <= args.After && args.After != "":
+			case len(res.Processes) == limit:
+				res.NextAfter = res.Processes[limit-1].Name
+			default:
+				res.Processes = append(res.Processes, info())
+			}
+		}
+		// Processes and the project's idle ones, merged by name.
+		var idle []string
+		if snap != nil {
+			res.ConfigErrors = snap.Errors
+			if args.keepIdle() {
+				idle = snap.Names
+			}
+		}
 		for _, p := range procs {
+			for len(idle) > 0 && idle[0] < p.Name() {
+				def := snap.Def(idle[0])
+				add(idle[0], func() processInfo { return idleInfo(def) })
+				idle = idle[1:]
+			}
+			if len(idle) > 0 && idle[0] == p.Name() {
+				idle = idle[1:] // it runs, or ran
+			}
 			rec := p.Record() // one load: the filter and the entry see the same record
 			if !args.keep(rec.Status) {
 				continue
 			}
-			res.Total++
-			if p.Name() <= args.After && args.After != "" {
-				continue
-			}
-			if len(res.Processes) == limit {
-				res.NextAfter = res.Processes[limit-1].Name
-				continue
-			}
-			res.Processes = append(res.Processes, infoFrom(rec, p.Log().Stats(), now, dir))
+			add(p.Name(), func() processInfo { return infoFrom(rec, p.Log().Stats(), now, dir) })
+		}
+		for _, name := range idle {
+			def := snap.Def(name)
+			add(name, func() processInfo { return idleInfo(def) })
 		}
 		return structured(res, listText(res, *args)), nil
 	}
@@ -130,16 +175,16 @@ func listHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 // listText is one line per process:
 // "web running pid=4242 up=12.3s log=318 npm run dev".
 func listText(res listResult, args listArgs) string {
-	if len(res.Processes) == 0 {
-		if args.After != "" {
-			return fmt.Sprintf("no processes after %q (%d in all)", args.After, res.Total)
-		}
-		if args.Status == "" || args.Status == "all" {
-			return "no processes; start one with process_start"
-		}
-		return "no " + args.Status + " processes"
-	}
 	var b strings.Builder
+	switch {
+	case len(res.Processes) > 0:
+	case args.After != "":
+		fmt.Fprintf(&b, "no processes after %q (%d in all)\n", args.After, res.Total)
+	case args.Status == "" || args.Status == "all":
+		b.WriteString("no processes; start one with process_start\n")
+	default:
+		b.WriteString("no " + args.Status + " processes\n")
+	}
 	b.Grow(80*len(res.Processes) + 80)
 	var num [20]byte
 	for _, info := range res.Processes {
@@ -151,12 +196,19 @@ func listText(res listResult, args listArgs) string {
 			b.WriteString(truncate(outcome(info), 60))
 			b.WriteByte(')')
 		}
+		if info.Source != "" {
+			b.WriteString(" (")
+			b.WriteString(info.Source)
+			b.WriteByte(')')
+		}
 		if info.Pid != 0 {
 			b.WriteString(" pid=")
 			b.Write(strconv.AppendInt(num[:0], int64(info.Pid), 10))
 		}
-		b.WriteString(" up=")
-		b.WriteString(procstate.RunTime(time.Duration(info.UptimeMs) * time.Millisecond))
+		if info.Status != statusIdle {
+			b.WriteString(" up=")
+			b.WriteString(procstate.RunTime(time.Duration(info.UptimeMs) * time.Millisecond))
+		}
 		if info.LastSeq != 0 {
 			b.WriteString(" log=")
 			b.Write(strconv.AppendUint(num[:0], info.LastSeq, 10))
@@ -171,6 +223,14 @@ func listText(res listResult, args listArgs) string {
 	}
 	if res.NextAfter != "" {
 		fmt.Fprintf(&b, "[%d of %d shown; more: process_list after=%s]\n", len(res.Processes), res.Total, res.NextAfter)
+	}
+	for _, e := range res.ConfigErrors {
+		b.WriteString("config error: ")
+		b.WriteString(e.Error())
+		b.WriteByte('\n')
+	}
+	if len(res.Processes) == 0 {
+		return strings.TrimSuffix(b.String(), "\n")
 	}
 	return b.String()
 }

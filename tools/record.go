@@ -31,6 +31,8 @@ type processInfo struct {
 	// Evicted counts the oldest lines no longer kept in memory.
 	LastSeq uint64 `json:"last_seq,omitempty"`
 	Evicted uint64 `json:"evicted,omitempty"`
+	// Source, for an idle process, is the file that defines it.
+	Source string `json:"source,omitempty"`
 }
 
 // formatTime renders t as RFC 3339 in UTC with milliseconds, exact enough

@@ -87,3 +87,40 @@ func TestStartScriptPackageManager(t *testing.T) {
 	logs, _ := ok[logsResult](h, "process_logs", `{"name":"build:prod","stream":"stdout"}`)
 	assert.Equal(t, []string{"pnpm run build:prod"}, logs.Lines)
 }
+
+// TestListIdle: a project's first process_list says what can run there,
+// and what is wrong in its files.
+func TestListIdle(t *testing.T) {
+	t.Parallel()
+	h, _ := newProjectHarness(t, map[string]string{
+		"package.json": `{"scripts": {"dev": "vite", "build": "vite build"}}`,
+		"brummer.json": "{\"processes\": {\n  \"api\": {\"command\": \"exec sleep 60\"},\n  \"bad\": {\"cmd\": \"x\"}\n}}",
+	})
+	list, txt := ok[listResult](h, "process_list", ``)
+	var names, statuses, sources []string
+	for _, p := range list.Processes {
+		names, statuses, sources = append(names, p.Name), append(statuses, p.Status), append(sources, p.Source)
+	}
+	assert.Equal(t, []string{"api", "build", "dev"}, names)
+	assert.Equal(t, []string{"idle", "idle", "idle"}, statuses)
+	assert.Equal(t, []string{"brummer.json", "package.json", "package.json"}, sources)
+	assert.Equal(t, []project.ConfigError{{File: "brummer.json", Line: 3, Column: 11, Message: `process "bad": unknown field "cmd"`}}, list.ConfigErrors)
+	assert.Contains(t, txt, "dev idle (package.json) npm run dev\n")
+	assert.Contains(t, txt, `config error: brummer.json:3:11: process "bad": unknown field "cmd"`)
+
+	ok[processInfo](h, "process_start", `{"script":"api"}`)
+	list, _ = ok[listResult](h, "process_list", `{"limit":2}`)
+	require.Len(t, list.Processes, 2)
+	assert.Equal(t, "running", list.Processes[0].Status, "a started one is listed once, as it runs")
+	assert.Empty(t, list.Processes[0].Source)
+	assert.Equal(t, 3, list.Total)
+	assert.Equal(t, "build", list.NextAfter)
+	list, _ = ok[listResult](h, "process_list", `{"after":"build"}`)
+	require.Len(t, list.Processes, 1)
+	assert.Equal(t, "dev", list.Processes[0].Name)
+	list, _ = ok[listResult](h, "process_list", `{"status":"idle"}`)
+	assert.Len(t, list.Processes, 2)
+	list, _ = ok[listResult](h, "process_list", `{"status":"running"}`)
+	assert.Len(t, list.Processes, 1)
+	assert.Len(t, list.ConfigErrors, 1, "whatever the filter")
+}

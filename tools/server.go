@@ -77,7 +77,7 @@ func NewServer(sup *procstate.Supervisor, version string, policy Policy, log zer
 		server.WithToolHandlerMiddleware(flushNotifications),
 	}, opts...)...)
 	s.AddTools(
-		server.ServerTool{Tool: listTool(), Handler: listHandler(sup)},
+		server.ServerTool{Tool: listTool(), Handler: listHandler(sup, set.project)},
 		server.ServerTool{Tool: logsTool(), Handler: logsHandler(sup)},
 		server.ServerTool{Tool: waitTool(), Handler: waitHandler(sup)},
 	)

@@ -85,7 +85,7 @@ func TestBadInputs(t *testing.T) {
 		{"start: unknown argument", "process_start", `{"command":"true","shell":"bash"}`, `unknown argument "shell" (allowed: argv, command, cwd, env, max_restarts, name, restart, script, stdin, wait_for)`},
 		{"start: program not found", "process_start", `{"name":"ghost","argv":["no-such-program-xyz"]}`, `cannot start "ghost": program "no-such-program-xyz" not found in PATH; it is listed with status failed`},
 		{"start: huge command", "process_start", `{"command":"` + strings.Repeat("x", maxCommandBytes+1) + `"}`, `"command" is 65537 bytes; the limit is 65536`},
-		{"list: bad status", "process_list", `{"status":"zombie"}`, `"status" must be one of all, running, exited, got "zombie"`},
+		{"list: bad status", "process_list", `{"status":"zombie"}`, `"status" must be one of all, running, exited, idle, got "zombie"`},
 		{"list: status not string", "process_list", `{"status":1}`, `"status" must be a string`},
 		{"stop: missing name", "process_stop", `{}`, `give "name", the process to stop (see process_list), or "all": true`},
 		{"stop: unknown name", "process_stop", `{"name":"web"}`, `unknown process "web" (known: done, ghost, keeper)`},
