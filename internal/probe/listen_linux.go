@@ -9,22 +9,22 @@ import (
 // Listening returns the TCP ports, sorted, on which any of pids holds a
 // listening socket (IPv4 or IPv6). The sockets are matched by inode: the
 // listening ones of /proc/PID/net/tcp{,6}, in the network namespace of
-// the first pid, against the descriptors in /proc/PID/fd.
+// the first of pids still there, against the descriptors in /proc/PID/fd.
 func Listening(pids []int) ([]int, error) {
-	if len(pids) == 0 {
-		return nil, nil
-	}
 	listeners := make(map[uint64]int)
-	base := "/proc/" + strconv.Itoa(pids[0]) + "/net/"
-	for _, f := range [...]string{"tcp", "tcp6"} {
-		b, err := os.ReadFile(base + f)
-		if err != nil {
-			if os.IsNotExist(err) {
-				continue // no IPv6, or the process is gone
-			}
-			return nil, err
+	var failed error // of a pid that is there but could not be read
+	for _, pid := range pids {
+		err := readListeners(pid, listeners)
+		if err == nil {
+			failed = nil
+			break
 		}
-		ParseListeners(b, listeners)
+		if !os.IsNotExist(err) {
+			failed = err
+		}
+	}
+	if failed != nil {
+		return nil, failed
 	}
 	if len(listeners) == 0 {
 		return nil, nil
@@ -56,3 +56,23 @@ func Listening(pids []int) ([]int, error) {
 
 // ListenSupported says whether Listening works on this platform.
 const ListenSupported = true
+
+// readListeners adds the listening sockets of pid's network namespace to
+// listeners. The error matches fs.ErrNotExist if pid is gone.
+func readListeners(pid int, listeners map[uint64]int) error {
+	base := "/proc/" + strconv.Itoa(pid) + "/net/"
+	b, err := os.ReadFile(base + "tcp")
+	if err != nil {
+		return err
+	}
+	ParseListeners(b, listeners)
+	b, err = os.ReadFile(base + "tcp6")
+	switch {
+	case os.IsNotExist(err):
+		return nil // no IPv6
+	case err != nil:
+		return err
+	}
+	ParseListeners(b, listeners)
+	return nil
+}

@@ -22,6 +22,10 @@ import (
 // which sockets a process holds.
 var ErrUnsupported = errors.New("listening sockets are only known on Linux")
 
+// ErrNotLoopback is the error of an HTTP probe of a host that is neither
+// localhost nor a loopback address: it is refused at the dial.
+var ErrNotLoopback = errors.New("not a loopback address")
+
 // Port reports whether a TCP connection to port on 127.0.0.1 or ::1
 // succeeds within timeout.
 func Port(ctx context.Context, port int, timeout time.Duration) bool {
@@ -51,6 +55,11 @@ func LoopbackURL(raw string) (*url.URL, error) {
 		return nil, errors.New("user info is not allowed")
 	case !Loopback(u.Hostname()):
 		return nil, fmt.Errorf("the host must be localhost, 127.0.0.1 or [::1], got %q", u.Hostname())
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("the port must be 1..65535, got %q", p)
+		}
 	}
 	return u, nil
 }
@@ -95,7 +104,7 @@ func NewHTTP(timeout time.Duration) *HTTP {
 				return nil, last
 			}
 			if !Loopback(host) {
-				return nil, fmt.Errorf("%s is not a loopback address", host)
+				return nil, fmt.Errorf("%w: %s", ErrNotLoopback, host)
 			}
 			return d.DialContext(ctx, network, addr)
 		},
