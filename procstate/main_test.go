@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,6 +58,15 @@ import (
 //	                       print their pids one a line, print "ready", exit 0
 //	echo                   copy each stdin line to stdout at once (one write a
 //	                       line) until stdin ends, exit 0
+//	listen PORT            read one line from stdin (EOF counts, so without a
+//	                       stdin pipe it goes on at once), listen on TCP
+//	                       127.0.0.1:PORT (0: a free port), print "port P",
+//	                       accept and close connections until killed
+//	grandchild-listen      start a copy of itself in mode "listen 0", which
+//	                       inherits its process group, stdin, stdout and
+//	                       stderr, print "ready", block
+//	failonce FILE          if FILE does not exist, create it and exit 1;
+//	                       otherwise print "second run" and block
 //
 // A mode that cannot run (bad argument) prints why to stderr and exits 2.
 const (
@@ -291,6 +301,46 @@ func runHelper(mode string, args []string) int {
 		if err == nil {
 			return 0
 		}
+	case "listen":
+		var port int
+		if port, err = num(0, ""); err != nil {
+			break
+		}
+		if _, err = bufio.NewReader(os.Stdin).ReadString('\n'); err != nil && err != io.EOF {
+			break
+		}
+		var ln net.Listener
+		if ln, err = net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err != nil {
+			break
+		}
+		fmt.Println("port", ln.Addr().(*net.TCPAddr).Port)
+		for {
+			c, aerr := ln.Accept()
+			if aerr != nil {
+				err = aerr
+				break
+			}
+			c.Close()
+		}
+	case "grandchild-listen":
+		cmd := helperCommand("listen")
+		cmd.Args = append(cmd.Args, "0")
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+		if err = cmd.Start(); err != nil {
+			break
+		}
+		fmt.Println("ready")
+		blockForever()
+	case "failonce":
+		file := arg(0, "")
+		if _, serr := os.Stat(file); serr != nil {
+			if err = os.WriteFile(file, nil, 0o600); err == nil {
+				return 1
+			}
+			break
+		}
+		fmt.Println("second run")
+		blockForever()
 	default:
 		err = fmt.Errorf("unknown helper mode %q", mode)
 	}

@@ -60,14 +60,16 @@ type WaitResult struct {
 	Ports []int
 	// Status is the HTTP status that made an HTTP wait ready.
 	Status int
-	// Seen counts the output lines read while waiting.
+	// Seen counts the lines logged after the point the wait began at (the
+	// run's start, or Since), the server's notes included.
 	Seen uint64
 }
 
 // WaitProgress reports a wait in progress.
 type WaitProgress struct {
 	Elapsed time.Duration
-	// Seen counts the lines read so far; Last is the newest of them.
+	// Seen counts the lines so far, as WaitResult.Seen; Last is the
+	// newest line of the log. Both are zero in a backoff.
 	Seen uint64
 	Last string
 }
@@ -92,31 +94,70 @@ const (
 var httpProbe = probe.NewHTTP(httpTimeout)
 
 // Wait waits on the current run of the named process; a process in
-// backoff is waited on from its next run. See [Process.Wait].
+// backoff is waited on from its next run, and progress goes on while it
+// waits for that run to start. The Elapsed of the progress reports and of
+// the result count from this call, across the runs. A process found
+// ended, or leaving its backoff, is looked up once more under the
+// supervisor's lock (see settled): the only lock a wait takes. See
+// [Process.Wait].
 func (s *Supervisor) Wait(ctx context.Context, name string, c Condition, progress func(WaitProgress)) (WaitResult, error) {
+	if err := checkCondition(c); err != nil {
+		return WaitResult{}, err
+	}
 	start := time.Now()
+	p := s.Get(name)
+	if p == nil {
+		return WaitResult{}, fmt.Errorf("%w: %q", ErrUnknown, name)
+	}
+	rec := p.Record() // one read: the status checked is the one whose change the loop awaits
+	if !rec.Status.Live() {
+		p = s.settled(name, p)
+		rec = p.Record()
+	}
 	deadline := time.NewTimer(c.Timeout)
 	defer deadline.Stop()
-	for {
-		p := s.Get(name)
-		if p == nil {
-			return WaitResult{}, ErrUnknown
+	var tick <-chan time.Time
+	if progress != nil {
+		t := time.NewTicker(ProgressEvery)
+		defer t.Stop()
+		tick = t.C
+		report := progress
+		progress = func(pr WaitProgress) {
+			pr.Elapsed = time.Since(start)
+			report(pr)
 		}
-		rec := p.Record()
-		if rec.Status != StatusBackoff {
-			c.Timeout = max(c.Timeout-time.Since(start), time.Nanosecond)
-			res, err := p.Wait(ctx, c, progress)
-			res.Elapsed = time.Since(start)
-			return res, err
-		}
+	}
+	for rec.Status == StatusBackoff {
 		select {
 		case <-rec.Changed():
+			p = s.settled(name, p)
+			rec = p.Record()
+		case <-tick:
+			progress(WaitProgress{})
 		case <-ctx.Done():
 			return WaitResult{}, ctx.Err()
 		case <-deadline.C:
 			return WaitResult{Outcome: Timeout, Process: p, Record: p.Record(), Elapsed: time.Since(start)}, nil
 		}
 	}
+	c.Timeout = max(c.Timeout-time.Since(start), time.Nanosecond)
+	res, err := p.Wait(ctx, c, progress)
+	res.Elapsed = time.Since(start)
+	return res, err
+}
+
+// settled returns the process named name, or p if the name is gone, once
+// a registration in progress has been published. The next run after a
+// backoff ends the old run's backoff (its record turns exited) and
+// publishes itself as one step under s.mu: a lock-free Get in between
+// finds the old run, ended, where the next one is about to be.
+func (s *Supervisor) settled(name string, p *Process) *Process {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if q := s.Get(name); q != nil {
+		return q
+	}
+	return p
 }
 
 // Wait waits until c holds, the run ends, or c.Timeout passes, and says
@@ -125,11 +166,8 @@ func (s *Supervisor) Wait(ctx context.Context, name string, c Condition, progres
 // signal; port, listen and HTTP waits poll. progress, if set, is called
 // about every ProgressEvery.
 func (p *Process) Wait(ctx context.Context, c Condition, progress func(WaitProgress)) (WaitResult, error) {
-	if err := validateCondition(c); err != nil {
+	if err := checkCondition(c); err != nil {
 		return WaitResult{}, err
-	}
-	if c.Listen && !probe.ListenSupported {
-		return WaitResult{}, ErrListenUnsupported
 	}
 	w := waiter{p: p, c: c, start: time.Now(), cursor: p.logFrom}
 	if c.HasSince {
@@ -141,6 +179,10 @@ func (p *Process) Wait(ctx context.Context, c Condition, progress func(WaitProgr
 	w.seenFrom = w.cursor
 	deadline := time.NewTimer(c.Timeout)
 	defer deadline.Stop()
+	// A probe in flight ends with the wait: a server that accepts but
+	// does not answer must not hold the wait past its timeout.
+	probeCtx, cancel := context.WithDeadline(ctx, w.start.Add(c.Timeout))
+	defer cancel()
 	var tick <-chan time.Time
 	if progress != nil {
 		t := time.NewTicker(ProgressEvery)
@@ -156,7 +198,7 @@ func (p *Process) Wait(ctx context.Context, c Condition, progress func(WaitProgr
 		// Done before the check: once it is closed, the log holds all
 		// of the run's output, so a match in its last lines still counts.
 		done := isClosed(p.done)
-		if w.check(ctx) {
+		if w.check(probeCtx) {
 			return w.result(Ready), nil
 		}
 		if done {
@@ -191,7 +233,7 @@ func (p *Process) Wait(ctx context.Context, c Condition, progress func(WaitProgr
 		switch {
 		case ctx.Err() != nil:
 			return WaitResult{}, ctx.Err()
-		case timedOut && w.check(ctx):
+		case timedOut && w.check(probeCtx):
 			return w.result(Ready), nil
 		case timedOut:
 			return w.result(Timeout), nil
@@ -205,7 +247,8 @@ type waiter struct {
 	c      Condition
 	start  time.Time
 	cursor uint64 // log lines up to here have been looked at
-	// seenFrom is the newest line when the wait began.
+	// seenFrom is the cursor the wait began at: Seen counts the lines
+	// after it.
 	seenFrom uint64
 	due      bool // a poll is due
 	res      WaitResult
@@ -316,8 +359,9 @@ func (w *waiter) progress() WaitProgress {
 	return pr
 }
 
-// validateCondition says what is wrong with c, if anything.
-func validateCondition(c Condition) error {
+// checkCondition says what is wrong with c, if anything, or that this
+// platform cannot wait for it.
+func checkCondition(c Condition) error {
 	n := 0
 	for _, set := range [...]bool{c.Match != nil, c.Port != 0, c.Listen, c.HTTP != nil, c.Exit} {
 		if set {
@@ -331,6 +375,8 @@ func validateCondition(c Condition) error {
 		return fmt.Errorf("port %d is out of range 1..65535", c.Port)
 	case c.Timeout <= 0:
 		return errors.New("a wait needs a positive timeout")
+	case c.Listen && !probe.ListenSupported:
+		return ErrListenUnsupported
 	}
 	return nil
 }
