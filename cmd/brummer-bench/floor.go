@@ -21,6 +21,9 @@ type FloorResult struct {
 	List100  callSize           `json:"list_100"`
 	Logs100  callSize           `json:"logs_100"`
 	Ping     callSize           `json:"ping_wire"`
+	// ToolsList is the size of tools/list, the tools' descriptions and
+	// schemas that a client puts before its model once per session.
+	ToolsList toolsListSize `json:"tools_list"`
 	// ServerCPUUs is the server's CPU time per call of ping, list and
 	// logs100 with 10 processes, over a block of calls of one kind.
 	ServerCPUUs map[string]float64 `json:"server_cpu_us"`
@@ -37,6 +40,9 @@ func (b *bench) runFloor(tr string) (*FloorResult, error) {
 	}
 	defer s.close()
 	r := &FloorResult{Ping8Clients: "1 stdio client shared by 8 goroutines"}
+	if r.ToolsList, err = measureToolsList(ctx, c); err != nil {
+		return nil, err
+	}
 	if _, err := pingLoad(ctx, []*conn{c}, 1, 200); err != nil { // warm up
 		return nil, err
 	}
@@ -140,5 +146,6 @@ func (f *FloorResult) figures() []figure {
 		{"server CPU per call, 10 processes: ping, list 10, logs 100", fmtList("us", ", ", f.ServerCPUUs["ping"], f.ServerCPUUs["list"], f.ServerCPUUs["logs100"])},
 		{"client decode of the result (bench process): list 10, logs 100", fmtList("us", ", ", l10.ClientDecodeUs, g100.ClientDecodeUs)},
 		{"list 10: text / structured bytes per process", fmt.Sprintf("%.0f / %.0f", perProc(l10.TextBytes, l10.Procs), perProc(l10.StructuredBytes, l10.Procs))},
+		{"tools/list bytes (compact): with outputSchema, without", fmt.Sprintf("%d, %d (%d tools)", f.ToolsList.WithOutputSchema, f.ToolsList.WithoutOutputSchema, f.ToolsList.Tools)},
 	}
 }

@@ -14,6 +14,14 @@
 //     bare bufio.Scanner reading the same program here; peak RSS.
 //   - scale: 1,000 sleeps started, listed and stopped; RSS per process;
 //     server CPU per list call.
+//   - wait: a log wait's latency from its line's read time to its answer
+//     (a process_wait pending on cat, then process_input); process_list
+//     with 100 waits pending from 8 sessions against none.
+//   - lifecycle: process_start and process_stop of `sleep 60` from one
+//     caller, interleaved with pings.
+//
+// The floor scenario also measures tools/list: its bytes with and
+// without the tools' outputSchema fields.
 //
 // Machines are shared and noisy, so every figure is compared with a
 // baseline from the same run, mostly interleaved call by call.
@@ -69,6 +77,11 @@ var scenarios = []struct {
 	}},
 	{"ingest", func(b *bench, tr string, t *TransportResults) (err error) { t.Ingest, err = b.runIngest(tr); return }},
 	{"scale", func(b *bench, tr string, t *TransportResults) (err error) { t.Scale, err = b.runScale(tr); return }},
+	{"wait", func(b *bench, tr string, t *TransportResults) (err error) { t.Wait, err = b.runWait(tr); return }},
+	{"lifecycle", func(b *bench, tr string, t *TransportResults) (err error) {
+		t.Lifecycle, err = b.runLifecycle(tr)
+		return
+	}},
 }
 
 var allTransports = []string{"stdio", "http"}
@@ -81,6 +94,9 @@ type options struct {
 	scenarios  []string
 	perfDir    string
 	serverArgs string
+	// baselineBin is a server binary built from another tree: the
+	// lifecycle scenario runs it beside this tree's, call by call.
+	baselineBin string
 }
 
 // counts bounds each measurement, by count and by time.
@@ -113,6 +129,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&scenarioList, "scenarios", strings.Join(all, ","), "scenarios to run")
 	fs.StringVar(&o.serverArgs, "server-args", "", "more flags for every server, separated by spaces, e.g. \"--child-nice 0\" to compare a setting")
 	fs.StringVar(&o.perfDir, "perf", "", "record the server with perf (CPU stacks) during the scenarios into this directory")
+	fs.StringVar(&o.baselineBin, "baseline-bin", "", "a brummer-mcp binary built from another tree (git worktree add; go build): the lifecycle scenario runs it beside this tree's, interleaved call by call")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -292,6 +309,14 @@ func (b *bench) prepare() error {
 		}
 		if err := os.MkdirAll(b.opt.perfDir, 0o755); err != nil {
 			return err
+		}
+	}
+	if b.opt.baselineBin != "" {
+		if b.opt.baselineBin, err = filepath.Abs(b.opt.baselineBin); err != nil {
+			return err
+		}
+		if _, err := os.Stat(b.opt.baselineBin); err != nil {
+			return fmt.Errorf("-baseline-bin: %w", err)
 		}
 	}
 	b.progress("building ./cmd/brummer-mcp")

@@ -124,7 +124,7 @@ func TestParseFlags(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"scale", "floor"}, o.scenarios)
 	_, err = parseFlags([]string{"-scenarios", "procstate"}, io.Discard)
-	assert.ErrorContains(t, err, `unknown "procstate" (choose from floor, isolation, ingest, scale)`)
+	assert.ErrorContains(t, err, `unknown "procstate" (choose from floor, isolation, ingest, scale, wait, lifecycle)`)
 }
 
 // nopFile is a file to copy a log into that the test does not read.

@@ -31,12 +31,15 @@ type TransportResults struct {
 	Isolation *IsolationResult `json:"isolation,omitempty"`
 	Ingest    *IngestResult    `json:"ingest,omitempty"`
 	Scale     *ScaleResult     `json:"scale,omitempty"`
+	Wait      *WaitResult      `json:"wait,omitempty"`
+	Lifecycle *LifecycleResult `json:"lifecycle,omitempty"`
 }
 
 func floorOf(t *TransportResults) *FloorResult         { return t.Floor }
 func isolationOf(t *TransportResults) *IsolationResult { return t.Isolation }
 func ingestOf(t *TransportResults) *IngestResult       { return t.Ingest }
 func scaleOf(t *TransportResults) *ScaleResult         { return t.Scale }
+func waitOf(t *TransportResults) *WaitResult           { return t.Wait }
 
 // Target is one row of the targets table, with its verdict.
 type Target struct {
@@ -135,6 +138,22 @@ var targets = []target{
 		measure: on(scaleOf, func(s *ScaleResult) reading {
 			return reading{value: s.ListEncodeUs, base: s.ServerCPUPerPingUs,
 				note: "handler alone (debug log \"took\", before encoding) p50 " + fmtValue(s.Handler.P50us, "us")}
+		})},
+	{scenario: "wait", name: "log wait: p50 from the matching line's read time (ts) to the answer", unit: "us",
+		limit: "<= 5 ms", bound: 5000,
+		measure: on(waitOf, func(w *WaitResult) reading {
+			return reading{value: w.LineToAnswer.P50us,
+				note: fmt.Sprintf("p99 %s; an upper bound: ts has ms precision (BenchmarkLogWait in procstate has the µs figure)", fmtValue(w.LineToAnswer.P99us, "us"))}
+		})},
+	{scenario: "floor", name: "tools/list bytes (compact) with outputSchema", unit: "B", baselineOf: "without outputSchema",
+		limit: "<= 12000 B (tools/golden_test.go)", bound: 12000, merged: true,
+		measure: on(floorOf, func(f *FloorResult) reading {
+			return reading{value: float64(f.ToolsList.WithOutputSchema), base: float64(f.ToolsList.WithoutOutputSchema)}
+		})},
+	{scenario: "floor", name: "tools/list bytes (compact) without outputSchema", unit: "B",
+		limit: "<= 6000 B (tools/golden_test.go)", bound: 6000, merged: true,
+		measure: on(floorOf, func(f *FloorResult) reading {
+			return reading{value: float64(f.ToolsList.WithoutOutputSchema)}
 		})},
 	{scenario: "floor, scale", name: "process_list text bytes per process", unit: "B", baselineOf: "structuredContent bytes per process",
 		limit: "<= ~100 B", bound: 100, merged: true, measure: textPerProc},
@@ -287,6 +306,12 @@ func (t *TransportResults) figures() (scenarios []string, figs []figure) {
 	}
 	if t.Scale != nil {
 		add("scale", t.Scale.figures())
+	}
+	if t.Wait != nil {
+		add("wait", t.Wait.figures())
+	}
+	if t.Lifecycle != nil {
+		add("lifecycle", t.Lifecycle.figures())
 	}
 	return scenarios, figs
 }

@@ -14,15 +14,18 @@ func TestEvaluate(t *testing.T) {
 	r := &Results{Transports: map[string]*TransportResults{
 		"stdio": {
 			Floor: &FloorResult{
-				Procs10: map[string]Latency{"ping": {P50us: 100}, "list": {P50us: 140}, "logs100": {P50us: 210}},
-				List10:  list(650, 1230, 10, nil),
+				Procs10:   map[string]Latency{"ping": {P50us: 100}, "list": {P50us: 140}, "logs100": {P50us: 210}},
+				List10:    list(650, 1230, 10, nil),
+				ToolsList: toolsListSize{Tools: 7, WithOutputSchema: 11697, WithoutOutputSchema: 5829},
 			},
 			Ingest: &IngestResult{Server: rate{LinesPerSec: 6e6}, ScannerLinesPerSec: 5e6, PeakRSS: 40 * mib, IdleRSS: 12 * mib},
+			Wait:   &WaitResult{LineToAnswer: Latency{P50us: 1200, P99us: 6000}},
 		},
 		"http": {
 			Floor: &FloorResult{
-				Procs10: map[string]Latency{"ping": {P50us: 100}, "list": {P50us: 160}, "logs100": {P50us: 150}},
-				List10:  list(1100, 1230, 10, map[string]int{"processes[].pid": 2}),
+				Procs10:   map[string]Latency{"ping": {P50us: 100}, "list": {P50us: 160}, "logs100": {P50us: 150}},
+				List10:    list(1100, 1230, 10, map[string]int{"processes[].pid": 2}),
+				ToolsList: toolsListSize{Tools: 7, WithOutputSchema: 11697, WithoutOutputSchema: 6001},
 			},
 			Ingest: &IngestResult{Server: rate{LinesPerSec: 3e6}, ScannerLinesPerSec: 5e6, PeakRSS: 20 * mib, IdleRSS: 12 * mib},
 		},
@@ -44,6 +47,9 @@ func TestEvaluate(t *testing.T) {
 		{"process_list text bytes per process/", "MISS", "1.1x"},
 		{"structuredContent empty or default fields (list 10, list 1,000, logs 100)/", "MISS", "-"},
 		{"process_list p99 during flood + churn vs idle p99/", "NO DATA", "-"},
+		{"log wait: p50 from the matching line's read time (ts) to the answer/stdio", "PASS", "0.24x"},
+		{"tools/list bytes (compact) with outputSchema/", "PASS", "0.975x"},
+		{"tools/list bytes (compact) without outputSchema/", "MISS", "1x"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,7 +60,7 @@ func TestEvaluate(t *testing.T) {
 		})
 	}
 	assert.Equal(t, "processes[].pid x2", got["structuredContent empty or default fields (list 10, list 1,000, logs 100)/"].Note)
-	assert.Len(t, evaluate(r), 14, "4 targets run on 2 transports, 4 not run, 2 merged")
+	assert.Len(t, evaluate(r), 17, "4 targets run on 2 transports, 1 on one, 4 not run, 4 merged")
 }
 
 func TestFigures(t *testing.T) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,6 +35,7 @@ type serverConfig struct {
 	transport string // how the measured client connects: "stdio" or "http"
 	sideHTTP  bool   // a stdio server also serves HTTP, for side clients (the churn)
 	debug     bool   // --log-level debug: the server logs each tool call's handler time
+	bin       string // the server binary; default this tree's
 	args      []string
 }
 
@@ -83,7 +85,8 @@ func (b *bench) openServer(cfg serverConfig) (*server, *conn, error) {
 		return nil, nil, err
 	}
 	s := &server{cfg: cfg, done: make(chan struct{}), log: newServerLog(logFile), addr: addr}
-	cmd := exec.Command(b.bin, args...)
+	bin := cmp.Or(cfg.bin, b.bin)
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), b.marker)
 	cmd.SysProcAttr = childAttr()
 	cmd.ExtraFiles = theirs // the socket, if any, as descriptor 3
@@ -108,7 +111,7 @@ func (b *bench) openServer(cfg serverConfig) (*server, *conn, error) {
 	closeFiles(append(theirs, errW)...)
 	if err != nil {
 		closeFiles(errR, s.stdin, s.stdout)
-		return nil, nil, fmt.Errorf("start %s: %w", b.bin, err)
+		return nil, nil, fmt.Errorf("start %s: %w", bin, err)
 	}
 	s.pid = cmd.Process.Pid
 	b.mu.Lock()

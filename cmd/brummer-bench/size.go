@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
+	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/brummer-mcp/brummer-mcp/internal/toolresult"
@@ -127,4 +129,64 @@ func isDefault(v any) bool {
 		return len(x) == 0
 	}
 	return false
+}
+
+// toolsListSize is the size of the compact tools/list result, as
+// tools/golden_test.go measures it: what a client loads into its model's
+// context once per session.
+type toolsListSize struct {
+	Tools               int `json:"tools"`
+	WithOutputSchema    int `json:"with_output_schema"`
+	WithoutOutputSchema int `json:"without_output_schema"`
+}
+
+// measureToolsList asks for tools/list on c and returns the bytes of its
+// compact result with and without the tools' outputSchema fields.
+func measureToolsList(ctx context.Context, c *conn) (toolsListSize, error) {
+	var ts toolsListSize
+	// A string id cannot collide with the client's own numeric ids.
+	resp, err := c.c.GetTransport().SendRequest(ctx, transport.JSONRPCRequest{
+		JSONRPC: mcp.JSONRPC_VERSION, ID: mcp.NewRequestId("brummer-bench-tools-list"), Method: string(mcp.MethodToolsList),
+	})
+	switch {
+	case err != nil:
+		return ts, fmt.Errorf("tools/list: %w", err)
+	case resp.Error != nil:
+		return ts, fmt.Errorf("tools/list: %s", resp.Error.Message)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, resp.Result); err != nil {
+		return ts, err
+	}
+	var res map[string]json.RawMessage
+	var tools []map[string]json.RawMessage
+	if err := json.Unmarshal(resp.Result, &res); err != nil {
+		return ts, err
+	}
+	if err := json.Unmarshal(res["tools"], &tools); err != nil {
+		return ts, err
+	}
+	// Re-encoded as mcp-go encodes (json.Marshal, HTML-escaped), the
+	// result has the wire's size; then without the fields.
+	size := func() (int, error) {
+		var err error
+		if res["tools"], err = json.Marshal(tools); err != nil {
+			return 0, err
+		}
+		b, err := json.Marshal(res)
+		return len(b), err
+	}
+	again, err := size()
+	if err != nil {
+		return ts, err
+	}
+	if again != compact.Len() {
+		return ts, fmt.Errorf("tools/list re-encoded is %d bytes, on the wire %d", again, compact.Len())
+	}
+	for _, tool := range tools {
+		delete(tool, "outputSchema")
+	}
+	ts.Tools, ts.WithOutputSchema = len(tools), compact.Len()
+	ts.WithoutOutputSchema, err = size()
+	return ts, err
 }
