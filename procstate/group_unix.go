@@ -20,10 +20,12 @@ type group struct{ g *pgroup.Group }
 
 // startGroup returns the group of a child just started with sysProcAttr.
 // With subreaper, this process is a child subreaper, whose reparented
-// orphans in the group are provably ours. It cannot fail here; the error is
-// for platforms where it can.
-func startGroup(cmd *exec.Cmd, subreaper bool) (*group, error) {
-	return &group{pgroup.Lead(cmd.Process.Pid, subreaper)}, nil
+// orphans in the group are provably ours. forked are pgroup.Now read right
+// before cmd.Start and right after it: they may tell the leader's start
+// time without a read of /proc (see pgroup.LeadForked). It cannot fail
+// here; the error is for platforms where it can.
+func startGroup(cmd *exec.Cmd, subreaper bool, forked [2]uint64) (*group, error) {
+	return &group{pgroup.LeadForked(cmd.Process.Pid, subreaper, forked[0], forked[1])}, nil
 }
 
 // setNice lowers the priority of every process in the group by nice steps

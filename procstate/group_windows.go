@@ -44,7 +44,7 @@ var jobs sync.Map // int -> *group
 // startGroup puts a child just started (suspended) by sysProcAttr in a new
 // job object, then lets it run. If that fails, the child has been killed
 // and reaped.
-func startGroup(cmd *exec.Cmd, _ bool) (*group, error) {
+func startGroup(cmd *exec.Cmd, _ bool, _ [2]uint64) (*group, error) {
 	g, err := newJob(cmd.Process.Pid)
 	if err != nil {
 		_ = cmd.Process.Kill()

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/brummer-mcp/brummer-mcp/internal/pgroup"
 	"github.com/brummer-mcp/brummer-mcp/logring"
 )
 
@@ -59,10 +60,11 @@ func (s *Supervisor) spawn(p *Process, argv []string, cmdLine, cwd string, env [
 	var grp *group
 	p.mu.Lock()
 	err = s.reap.spawn(p, func() (int, error) {
+		before := pgroup.Now()
 		if err := cmd.Start(); err != nil {
 			return 0, err
 		}
-		g, err := startGroup(cmd, s.reap.subreaper())
+		g, err := startGroup(cmd, s.reap.subreaper(), [2]uint64{before, pgroup.Now()})
 		if err != nil {
 			return 0, err // the child has been killed and reaped
 		}

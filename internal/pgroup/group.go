@@ -5,6 +5,7 @@ package pgroup
 import (
 	"errors"
 	"os"
+	"runtime"
 	"sync"
 	"syscall"
 )
@@ -44,6 +45,27 @@ func Lead(pid int, subreaper bool) *Group {
 	}
 	return g
 }
+
+// LeadForked is [Lead] for a child forked between two readings of [Now]:
+// before, read before the fork began, and after, read once it returned.
+// On Linux, Now reads the clock the kernel stamps a process's start time
+// with when it forks it (CLOCK_BOOTTIME) and rounds it down to ticks as
+// field 22 of /proc/PID/stat does, so the leader's start time lies
+// between the two readings; when they are equal (all but about one fork
+// in a hundred, for a fork of a tenth of a tick), it is that tick, and
+// [Group.Ref] reads no /proc. Otherwise, and elsewhere, Ref reads it as
+// for Lead.
+func LeadForked(pid int, subreaper bool, before, after uint64) *Group {
+	g := Lead(pid, subreaper)
+	if startsOnNow && before != 0 && before == after {
+		g.start, g.ref.Start = before, before
+	}
+	return g
+}
+
+// startsOnNow reports whether start times are on Now's clock, rounded as
+// Now rounds: Linux's /proc. macOS's are wall-clock times, which can step.
+const startsOnNow = runtime.GOOS == "linux"
 
 // ID is the group's id, its leader's pid.
 func (g *Group) ID() int { return g.id }
