@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -55,7 +56,9 @@ func (s *Supervisor) spawn(p *Process, argv []string, cmdLine, cwd string, env [
 	}
 	if stdinR != nil {
 		cmd.Stdin = stdinR
-	}
+	} else if null, err := devNull(); err == nil {
+		cmd.Stdin = null
+	} // else os/exec opens the null device itself
 
 	var grp *group
 	p.mu.Lock()
@@ -118,6 +121,12 @@ func (s *Supervisor) spawn(p *Process, argv []string, cmdLine, cwd string, env [
 	s.log.Debug().Str("process", p.name).Int("pid", cmd.Process.Pid).Msg("started")
 	return nil
 }
+
+// devNull is the stdin of every child started without one: the null
+// device, opened once, read-only, and never closed, rather than opened and
+// closed by os/exec for each start. Sharing it is harmless: reading it
+// gives EOF whatever its offset or flags.
+var devNull = sync.OnceValues(func() (*os.File, error) { return os.Open(os.DevNull) })
 
 // note adds a line about p's run to its log, on the system stream: the
 // agent reads a process's story, runs included, in one place.
