@@ -5,7 +5,9 @@
 //
 //   - The watchdog: a tiny process (the server's own binary, re-executed
 //     with EnvMode=1) that holds the list of groups. The server tells it of
-//     each change over a pipe, whose read end only the watchdog holds. When
+//     each change over a pipe, whose read end only the watchdog holds (a
+//     removal waits for the next change, or 50 ms: each write wakes the
+//     watchdog, and a stale record kills nothing that is not ours). When
 //     the pipe reaches EOF without a clean goodbye, the server is gone: the
 //     watchdog kills what is left of every group on its list, and exits.
 //   - The state file: DIR/<pid>.json, replaced atomically after changes

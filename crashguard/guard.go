@@ -68,10 +68,14 @@ func (g *Guard) Add(r pgroup.Ref) {
 	}
 }
 
-// Remove forgets a group.
+// Remove forgets a group. The watchdog may learn of it up to laterDelay
+// later, together with the next change: a record that outlives its group
+// is harmless, since the leader it names has been reported reaped (Add
+// with Reaped set, which is sent at once), so that only members proven to
+// be ours could be killed by it.
 func (g *Guard) Remove(r pgroup.Ref) {
 	if g.dog != nil {
-		g.dog.send(encode(opRemove, pgroup.Ref{Pgid: r.Pgid, Start: r.Start}))
+		g.dog.sendLater(encode(opRemove, pgroup.Ref{Pgid: r.Pgid, Start: r.Start}))
 	}
 	if g.file != nil {
 		g.file.Remove(r)

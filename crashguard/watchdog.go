@@ -5,6 +5,7 @@ import (
 	"io"
 	"os/exec"
 	"sync"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -23,14 +24,65 @@ type watchdog struct {
 	mu     sync.Mutex
 	w      io.WriteCloser // guarded by mu; nil once closed
 	broken bool           // guarded by mu: the watchdog is gone
+	// later holds the messages that may wait (see sendLater), guarded by
+	// mu; flush writes them laterDelay after the first of them, unless a
+	// send took them along first.
+	later  []byte
+	flush  *time.Timer // guarded by mu; nil until the first sendLater
 	cmd    *exec.Cmd
 	waited chan struct{} // closed when the watchdog process has been reaped
 	log    zerolog.Logger
 }
 
+// laterDelay bounds how long a message given to sendLater waits.
+const laterDelay = 50 * time.Millisecond
+
+// send writes msg, after the messages that were waiting, in one write.
+// It returns once the pipe holds them: a message sent before the server
+// dies is read by the watchdog.
 func (d *watchdog) send(msg []byte) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if len(d.later) > 0 {
+		msg = append(d.later, msg...)
+		d.later = nil
+		d.flush.Stop()
+	}
+	d.writeLocked(msg)
+}
+
+// sendLater queues msg to go out with the next send, or laterDelay from
+// now at the latest. Each write wakes the watchdog, which costs as much as
+// the rest of a start here; a message that loses nothing by waiting (a
+// removal: see Guard.Remove) rides along with the next one instead.
+func (d *watchdog) sendLater(msg []byte) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.broken || d.w == nil {
+		return
+	}
+	if len(d.later) == 0 {
+		if d.flush == nil {
+			d.flush = time.AfterFunc(laterDelay, d.flushLater)
+		} else {
+			d.flush.Reset(laterDelay)
+		}
+	}
+	d.later = append(d.later, msg...)
+}
+
+// flushLater writes the messages that were waiting, if a send has not.
+func (d *watchdog) flushLater() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.later) > 0 {
+		msg := d.later
+		d.later = nil
+		d.writeLocked(msg)
+	}
+}
+
+func (d *watchdog) writeLocked(msg []byte) {
 	if d.broken || d.w == nil {
 		return
 	}
@@ -44,10 +96,12 @@ func (d *watchdog) send(msg []byte) {
 // waits for it. Call it after the server has stopped its children.
 func (d *watchdog) close() {
 	d.mu.Lock()
+	if d.flush != nil {
+		d.flush.Stop() // a flush already under way finds the pipe closed
+	}
 	if d.w != nil {
-		if !d.broken {
-			_, _ = io.WriteString(d.w, byeLine+"\n")
-		}
+		d.writeLocked(append(d.later, byeLine+"\n"...))
+		d.later = nil
 		_ = d.w.Close()
 		d.w = nil
 	}
