@@ -16,7 +16,9 @@ type LifecycleResult struct {
 	Rounds map[string]Latency `json:"rounds"`
 	// Handler is each tool's handler time in those rounds, from the
 	// server's debug log ("took"): the call without mcp-go and transport.
-	Handler map[string]Latency `json:"handler"`
+	// Only with -server-args "--log-level debug": a log line per call is a
+	// write that wakes the bench, which costs the calls measured.
+	Handler map[string]Latency `json:"handler,omitempty"`
 	// ServerCPUPerPairUs is the server's CPU time per start and stop, over
 	// a block of them; ServerCPUPerPingUs the same per ping.
 	ServerCPUPerPairUs float64 `json:"server_cpu_per_pair_us"`
@@ -37,7 +39,7 @@ type lifeServer struct {
 }
 
 func (b *bench) openLifeServer(tr, bin, label string) (*lifeServer, error) {
-	s, c, err := b.openServer(serverConfig{name: label, transport: tr, debug: true, bin: bin})
+	s, c, err := b.openServer(serverConfig{name: label, transport: tr, bin: bin})
 	if err != nil {
 		return nil, err
 	}
@@ -82,18 +84,18 @@ func (b *bench) runLifecycle(tr string) (*LifecycleResult, error) {
 		return nil, err
 	}
 	defer this.s.close()
-	steps := this.steps("")
+	groups := [][]step{this.steps("")}
 	var base *lifeServer
 	if b.opt.baselineBin != "" {
 		if base, err = b.openLifeServer(tr, b.opt.baselineBin, "lifecycle-baseline"); err != nil {
 			return nil, err
 		}
 		defer base.s.close()
-		steps = append(steps, base.steps("baseline ")...)
+		groups = append(groups, base.steps("baseline "))
 	}
 	b.progress("  start and stop")
 	end := b.profile(this.s, "lifecycle-"+tr)
-	all, err := rounds(ctx, b.n.rounds, b.n.phaseMax, steps...)
+	all, err := alternating(ctx, b.n.rounds, b.n.phaseMax, groups)
 	end()
 	if err != nil {
 		return nil, err
@@ -107,13 +109,36 @@ func (b *bench) runLifecycle(tr string) (*LifecycleResult, error) {
 	return r, err
 }
 
+// alternating is rounds (see rounds) of every group of steps, the groups
+// taking turns at going first, so that no server always follows another.
+func alternating(ctx context.Context, n int, maxDur time.Duration, groups [][]step) (map[string]Latency, error) {
+	d := map[string][]time.Duration{}
+	t0 := time.Now()
+	for i := 0; i < n && (i < 10 || time.Since(t0) < maxDur); i++ {
+		for j := range groups {
+			for _, st := range groups[(i+j)%len(groups)] {
+				lat, err := st.do(ctx)
+				if err != nil {
+					return nil, err
+				}
+				d[st.name] = append(d[st.name], lat)
+			}
+		}
+	}
+	out := make(map[string]Latency, len(d))
+	for name, ds := range d {
+		out[name] = summarize(ds)
+	}
+	return out, nil
+}
+
 // result picks l's latencies out of rounds, reads its handler times and
 // measures its CPU time per start and stop over n of them.
 func (l *lifeServer) result(ctx context.Context, n int, rounds map[string]Latency, prefix string) (*LifecycleResult, error) {
-	r := &LifecycleResult{Rounds: map[string]Latency{}, Handler: map[string]Latency{
-		"start": summarizeMs(l.s.log.takeTook("process_start")),
-		"stop":  summarizeMs(l.s.log.takeTook("process_stop")),
-	}}
+	r := &LifecycleResult{Rounds: map[string]Latency{}}
+	if start, stop := l.s.log.takeTook("process_start"), l.s.log.takeTook("process_stop"); len(start) > 0 {
+		r.Handler = map[string]Latency{"start": summarizeMs(start), "stop": summarizeMs(stop)}
+	}
 	for _, name := range []string{"ping", "start", "stop"} {
 		r.Rounds[name] = rounds[prefix+name]
 	}
@@ -131,14 +156,15 @@ func (l *LifecycleResult) figures() []figure {
 		{"process_stop p50 / p99 (SIGTERM; until its exit is published)", lat(l.Rounds["stop"])},
 		{"ping p50 / p99 in the same rounds", lat(l.Rounds["ping"])},
 		{"start, stop p50 vs ping p50", fmt.Sprintf("%.2fx, %.2fx", ratio(l.Rounds["start"].P50us, l.Rounds["ping"].P50us), ratio(l.Rounds["stop"].P50us, l.Rounds["ping"].P50us))},
-		{"handler alone (debug log \"took\"): start, stop p50", fmtList("us", ", ", l.Handler["start"].P50us, l.Handler["stop"].P50us)},
 		{"server CPU per start + stop; per ping", fmtValue(l.ServerCPUPerPairUs, "us") + "; " + fmtValue(l.ServerCPUPerPingUs, "us")},
+	}
+	if l.Handler != nil {
+		fs = append(fs, figure{"handler alone (debug log \"took\"): start, stop p50", fmtList("us", ", ", l.Handler["start"].P50us, l.Handler["stop"].P50us)})
 	}
 	if o := l.Baseline; o != nil {
 		fs = append(fs,
-			figure{"baseline server (-baseline-bin), same rounds: start, stop, ping p50; handler start, stop p50; CPU per start + stop",
-				fmtList("us", ", ", o.Rounds["start"].P50us, o.Rounds["stop"].P50us, o.Rounds["ping"].P50us) + "; " +
-					fmtList("us", ", ", o.Handler["start"].P50us, o.Handler["stop"].P50us) + "; " + fmtValue(o.ServerCPUPerPairUs, "us")},
+			figure{"baseline server (-baseline-bin), same rounds: start, stop, ping p50; CPU per start + stop",
+				fmtList("us", ", ", o.Rounds["start"].P50us, o.Rounds["stop"].P50us, o.Rounds["ping"].P50us) + "; " + fmtValue(o.ServerCPUPerPairUs, "us")},
 			figure{"this tree vs the baseline: start, stop, ping p50; CPU per start + stop",
 				fmt.Sprintf("%.2fx, %.2fx, %.2fx; %.2fx", ratio(l.Rounds["start"].P50us, o.Rounds["start"].P50us), ratio(l.Rounds["stop"].P50us, o.Rounds["stop"].P50us),
 					ratio(l.Rounds["ping"].P50us, o.Rounds["ping"].P50us), ratio(l.ServerCPUPerPairUs, o.ServerCPUPerPairUs))})

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"os"
 	"strings"
@@ -144,4 +145,19 @@ func TestWindow(t *testing.T) {
 	r, err := window(t.Context(), time.Millisecond, sample)
 	require.NoError(t, err)
 	assert.Equal(t, rate{Lines: 500, Seconds: 0.5, LinesPerSec: 1000, MBPerSec: 0.1}, r)
+}
+
+func TestAlternating(t *testing.T) {
+	var order []string
+	rec := func(name string) step {
+		return step{name, func(context.Context) (time.Duration, error) {
+			order = append(order, name)
+			return time.Millisecond, nil
+		}}
+	}
+	res, err := alternating(t.Context(), 10, time.Minute, [][]step{{rec("a1"), rec("a2")}, {rec("b1"), rec("b2")}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a1", "a2", "b1", "b2", "b1", "b2", "a1", "a2"}, order[:8], "the groups take turns at going first")
+	assert.Len(t, order, 40)
+	assert.Equal(t, 10, res["b2"].N)
 }
