@@ -252,3 +252,16 @@ func TestHTTPGetCancel(t *testing.T) {
 		require.FailNow(t, "the cancelled probe did not return")
 	}
 }
+
+// TestHTTPSelfSigned: a local dev server on HTTPS with a self-signed
+// certificate is ready when it answers.
+func TestHTTPSelfSigned(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(srv.Close)
+	u, err := LoopbackURL(srv.URL + "/")
+	require.NoError(t, err)
+	status, err := NewHTTP(time.Second).Get(t.Context(), u)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, status)
+}
