@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -118,11 +119,12 @@ func (b *bench) startLogProcs(ctx context.Context, c *conn, from, n int) error {
 	if _, err := startAll(ctx, []*conn{c}, 4, procs); err != nil {
 		return err
 	}
+	ours := names("p", 0, from+n, 3)
 	return waitFor(ctx, 30*time.Second, fmt.Sprintf("%d processes with 200 log lines", from+n), func() (bool, error) {
 		v, err := list(ctx, c, "running")
 		full := 0
 		for _, p := range v.Processes {
-			if p.LastSeq >= 200 {
+			if p.LastSeq >= 200 && slices.Contains(ours, p.Name) {
 				full++
 			}
 		}
