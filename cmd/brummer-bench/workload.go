@@ -154,21 +154,35 @@ func toolStep(name string, c *conn, tool string, args map[string]any) step {
 // Interleaving the calls gives each the same share of the machine's noise.
 func rounds(ctx context.Context, n int, maxDur time.Duration, steps ...step) (map[string]Latency, error) {
 	d := make(map[string][]time.Duration, len(steps))
+	err := roundsInto(ctx, d, n, maxDur, steps...)
+	if err != nil {
+		return nil, err
+	}
+	return summarizeAll(d), nil
+}
+
+// roundsInto is rounds, adding each step's latencies to d.
+func roundsInto(ctx context.Context, d map[string][]time.Duration, n int, maxDur time.Duration, steps ...step) error {
 	t0 := time.Now()
 	for i := 0; i < n && (i < 10 || time.Since(t0) < maxDur); i++ {
 		for _, s := range steps {
 			lat, err := s.do(ctx)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			d[s.name] = append(d[s.name], lat)
 		}
 	}
-	out := make(map[string]Latency, len(steps))
+	return nil
+}
+
+// summarizeAll summarises each step's latencies.
+func summarizeAll(d map[string][]time.Duration) map[string]Latency {
+	out := make(map[string]Latency, len(d))
 	for name, ds := range d {
 		out[name] = summarize(ds)
 	}
-	return out, nil
+	return out
 }
 
 // names returns n names prefix<from>.., zero-padded to width digits.
