@@ -34,7 +34,8 @@ func FuzzArgs(f *testing.F) {
 		`{"all":true,"signal":"INT"}`, `{"all":true,"name":"web"}`, `{"name":"web","stream":"system"}`,
 		`{"name":"web","text":"y","newline":false,"close":true}`, `{"command":"x","stdin":true}`,
 		`{"command":"x","restart":"on-failure","max_restarts":3}`, `{"command":"x","restart":"sometimes"}`,
-		`{"name":"web","wait_for":{"log":"Local:.*http","timeout_ms":20000}}`, `{"name":"web","since":0,"wait_for":{"log":"x","tail":0}}`,
+		`{"name":"web","wait_for":{"log":"Local:.*http","timeout_ms":20000}}`, `{"names":["a","b"],"cursor":"c1.YT0z","last":"2m"}`,
+		`{"errors":true,"context":3,"since_time":"2026-12-06T10:00:00Z"}`, `{"cursor":"c1.!"}`, `{"name":"web","since":0,"wait_for":{"log":"x","tail":0}}`,
 		`{"name":"web","wait_for":{"port":3000,"exit":true}}`, `{"name":"web","wait_for":{"http":"http://[::1]:8080/health"}}`,
 		`{"name":"web","wait_for":{"http":"http://example.com"}}`, `{"name":"web","wait_for":"ready"}`,
 		`{"command":"x","wait_for":{"listen":true,"x":1}}`, `{"name":"web","wait_for":{"exit":true,"timeout_ms":0}}`,
@@ -84,8 +85,12 @@ func FuzzArgs(f *testing.F) {
 			assert.LessOrEqual(t, len(a.Text), maxInputBytes)
 		})
 		checkArgs(t, data, func(t *testing.T, a *logsArgs) {
-			assert.NotEmpty(t, a.Name)
-			assert.False(t, a.Since != nil && a.Tail != nil, "since and tail")
+			assert.False(t, a.Name != "" && a.Names != nil, "name and names")
+			assert.False(t, a.Since != nil && a.Name == "", "since without name")
+			assert.False(t, a.Cursor != "" && a.Name != "", "cursor with name")
+			assert.Equal(t, a.Cursor != "", a.cursor != nil, "cursor decoded")
+			assert.True(t, a.Context >= 0 && a.Context <= maxContext, "context %d", a.Context)
+			assert.False(t, (a.Since != nil || a.Cursor != "") && a.Tail != nil, "cursor and tail")
 			assert.Equal(t, a.Grep != "", a.re != nil, "grep compiled")
 			q := a.query()
 			assert.True(t, q.Limit >= 1 && q.Limit <= maxLimit, "limit %d", q.Limit)

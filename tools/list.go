@@ -96,11 +96,11 @@ type listResult struct {
 func listTool() mcp.Tool {
 	return mcp.Tool{
 		Name: "process_list",
-		Description: "List processes by name: status, pid, exit code or signal, uptime, restarts, last_seq (newest log line). " +
-			"Exited ones stay listed with their logs; idle ones are the project's package.json scripts and brummer.json processes (process_start script). Paged: pass `next_after` as `after`.",
+		Description: "List processes: status, pid, exit code or signal, uptime, restarts, last_seq (newest log line). Exited ones stay, with their logs; " +
+			"idle: the project's scripts (process_start script). Paged: pass next_after as after.",
 		RawInputSchema: mustJSON(objectSchema(obj{
 			"status": obj{"type": "string", "enum": listStatuses, "description": "Default all."},
-			"limit":  obj{"type": "integer", "minimum": 1, "maximum": maxListLimit, "description": "Default 50."},
+			"limit":  obj{"type": "integer", "description": "Default 50, max 1000."},
 			"after":  str("The last page's next_after."),
 		})),
 		RawOutputSchema: mustJSON(bare(objectSchema(obj{

@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/brummer-mcp/brummer-mcp/detect"
 	"github.com/brummer-mcp/brummer-mcp/logring"
 	"github.com/brummer-mcp/brummer-mcp/procstate"
 )
@@ -28,25 +31,86 @@ const (
 var logStreams = []string{"all", "stdout", "stderr", "system"}
 
 type logsArgs struct {
-	Name   string  `json:"name"`
-	Since  *uint64 `json:"since"`
-	Tail   *int    `json:"tail"`
-	Limit  *int    `json:"limit"`
-	Stream string  `json:"stream"`
-	Grep   string  `json:"grep"`
-	Raw    bool    `json:"raw"`
+	Name string `json:"name"`
+	// Names, or neither Name nor Names (all processes): a merged read.
+	Names  []string `json:"names"`
+	Since  *uint64  `json:"since"`
+	Cursor string   `json:"cursor"`
+	Tail   *int     `json:"tail"`
+	Limit  *int     `json:"limit"`
+	Stream string   `json:"stream"`
+	Grep   string   `json:"grep"`
+	// Errors keeps only the lines detected as errors.
+	Errors bool `json:"errors"`
+	// Last (a duration) or SinceTime (RFC 3339) keep the lines read since.
+	Last      string `json:"last"`
+	SinceTime string `json:"since_time"`
+	// Context adds lines around each grep or errors match.
+	Context int  `json:"context"`
+	Raw     bool `json:"raw"`
 	// Timestamps adds each line's read time.
 	Timestamps bool `json:"timestamps"`
 
-	re *regexp.Regexp
+	re     *regexp.Regexp
+	after  int64 // Unix ns: lines read before are left out; 0: none
+	cursor mergeCursor
 }
 
+// Bounds of the newer log arguments.
+const (
+	maxNames   = 1000
+	maxContext = 20
+)
+
+// merged reports whether the call reads several processes at once.
+func (a *logsArgs) merged() bool { return a.Name == "" }
+
 func (a *logsArgs) validate() error {
-	if a.Name == "" {
-		return errors.New(`"name" is required: the process whose output to read (see process_list)`)
+	switch {
+	case a.Name != "" && a.Names != nil:
+		return errors.New(`pass "name" (one process) or "names" (several), not both`)
+	case len(a.Names) > maxNames:
+		return fmt.Errorf(`"names" has %d items; the limit is %d`, len(a.Names), maxNames)
+	case a.Since != nil && a.merged():
+		return errors.New(`"since" is the cursor of one process ("name"); for several, pass the next_cursor you got as "cursor"`)
+	case a.Cursor != "" && !a.merged():
+		return errors.New(`"cursor" reads several processes; with "name", pass next_since as "since"`)
+	case (a.Since != nil || a.Cursor != "") && a.Tail != nil:
+		return errors.New(`pass either a cursor ("since", "cursor": lines after it) or "tail" (the last N lines), not both`)
+	case a.Last != "" && a.SinceTime != "":
+		return errors.New(`pass "last" (a duration, e.g. "2m") or "since_time" (RFC 3339), not both`)
+	case a.Context < 0 || a.Context > maxContext:
+		return fmt.Errorf(`"context" must be 0..%d, got %d`, maxContext, a.Context)
+	case a.Context > 0 && a.Grep == "" && !a.Errors:
+		return errors.New(`"context" shows lines around matches: pass "grep" or "errors": true with it`)
+	case len(a.Cursor) > maxCursorBytes:
+		return fmt.Errorf(`"cursor" is %d bytes; the limit is %d`, len(a.Cursor), maxCursorBytes)
 	}
-	if a.Since != nil && a.Tail != nil {
-		return errors.New(`pass either "since" (a cursor: lines after it) or "tail" (the last N lines), not both`)
+	for i, n := range a.Names {
+		if !procstate.NamePattern.MatchString(n) {
+			return fmt.Errorf(`"names"[%d] %q is not a process name`, i, truncate(n, 80))
+		}
+	}
+	if a.Cursor != "" {
+		c, err := parseCursor(a.Cursor)
+		if err != nil {
+			return cursorError(a.Cursor, err)
+		}
+		a.cursor = c
+	}
+	if a.Last != "" {
+		d, err := time.ParseDuration(a.Last)
+		if err != nil || d <= 0 {
+			return fmt.Errorf(`"last" %q is not a positive duration such as "90s", "2m" or "1h"`, truncate(a.Last, 40))
+		}
+		a.after = time.Now().Add(-d).UnixNano()
+	}
+	if a.SinceTime != "" {
+		t, err := time.Parse(time.RFC3339Nano, a.SinceTime)
+		if err != nil {
+			return fmt.Errorf(`"since_time" %q is not an RFC 3339 time such as "2026-12-06T10:00:00Z"`, truncate(a.SinceTime, 60))
+		}
+		a.after = t.UnixNano()
 	}
 	if a.Tail != nil && (*a.Tail < 0 || *a.Tail > maxTail) {
 		return fmt.Errorf(`"tail" must be 0..%d, got %d`, maxTail, *a.Tail)
@@ -83,7 +147,7 @@ func regexpReason(err error) string {
 
 // query turns the arguments into a ring query.
 func (a *logsArgs) query() logring.Query {
-	q := logring.Query{Tail: defaultTail, Limit: defaultLimit}
+	q := logring.Query{Tail: defaultTail, Limit: defaultLimit, Match: a.match()}
 	if a.Since != nil {
 		q.Since, q.HasSince = *a.Since, true
 	}
@@ -93,6 +157,11 @@ func (a *logsArgs) query() logring.Query {
 	if a.Limit != nil {
 		q.Limit = *a.Limit
 	}
+	return q
+}
+
+// match is the line filter of the arguments, nil for none.
+func (a *logsArgs) match() func(*logring.Line) bool {
 	var stream logring.Stream
 	switch a.Stream {
 	case "stdout":
@@ -102,17 +171,27 @@ func (a *logsArgs) query() logring.Query {
 	case "system":
 		stream = logring.System
 	}
-	re := a.re
-	text := a.text
-	switch {
-	case stream != 0 && re != nil:
-		q.Match = func(l *logring.Line) bool { return l.Stream == stream && re.MatchString(text(l.Text)) }
-	case stream != 0:
-		q.Match = func(l *logring.Line) bool { return l.Stream == stream }
-	case re != nil:
-		q.Match = func(l *logring.Line) bool { return re.MatchString(text(l.Text)) }
+	re, errs, after, text := a.re, a.Errors, a.after, a.text
+	if stream == 0 && re == nil && !errs && after == 0 {
+		return nil
 	}
-	return q
+	return func(l *logring.Line) bool {
+		switch {
+		case stream != 0 && l.Stream != stream,
+			after != 0 && l.Time < after,
+			errs && (l.Stream == logring.System || !isError(l.Text)),
+			re != nil && !re.MatchString(text(l.Text)):
+			return false
+		}
+		return true
+	}
+}
+
+// contextMatch is the filter of context lines: the stream and time only.
+func (a *logsArgs) contextMatch() func(*logring.Line) bool {
+	b := *a
+	b.re, b.Errors = nil, false
+	return b.match()
 }
 
 // text is a line as the agent sees it: without terminal escape sequences
@@ -124,17 +203,13 @@ func (a *logsArgs) text(s string) string {
 	return stripANSI(s)
 }
 
-// logsResult is a page of lines in columns: the texts, and beside them
-// only what is not the default. Clients decode an array of strings several
-// times faster than an array of objects, and a page can hold thousands.
-type logsResult struct {
-	Name   string `json:"name"`
-	Status string `json:"status"`
-	// FirstSeq is the seq of Lines[0]; the others follow one by one,
-	// unless Seqs is present (a filter or an eviction left gaps).
-	FirstSeq uint64   `json:"first_seq,omitempty"`
-	Lines    []string `json:"lines"`
-	Seqs     []uint64 `json:"seqs,omitempty"`
+// logColumns are lines in columns: the texts, and beside them only what
+// is not the default. Clients decode an array of strings several times
+// faster than an array of objects, and a page can hold thousands.
+type logColumns struct {
+	Lines []string `json:"lines"`
+	// Seqs is present when the seqs are not consecutive.
+	Seqs []uint64 `json:"seqs,omitempty"`
 	// Stderr, System and Split are indexes into Lines: the lines read
 	// from stderr and the server's notes about runs (the rest are stdout),
 	// and those cut at 64 KiB whose rest follows.
@@ -143,49 +218,120 @@ type logsResult struct {
 	Split  []int `json:"split,omitempty"`
 	// Partial are the lines shown before their newline came (a prompt).
 	Partial []int `json:"partial,omitempty"`
+	// Context are the lines shown around a match, not matching themselves.
+	Context []int `json:"context,omitempty"`
 	// TS, with timestamps, is each line's read time.
-	TS        []string `json:"ts,omitempty"`
-	NextSince uint64   `json:"next_since"`
-	Missed    uint64   `json:"missed,omitempty"`
-	More      bool     `json:"more,omitempty"`
+	TS []string `json:"ts,omitempty"`
+}
+
+// fill sets the columns from lines; isContext marks context lines.
+func (c *logColumns) fill(lines []logring.Line, isContext []bool, a *logsArgs, seqs bool) {
+	c.Lines = make([]string, len(lines))
+	if seqs {
+		c.Seqs = make([]uint64, len(lines))
+	}
+	if a.Timestamps {
+		c.TS = make([]string, len(lines))
+	}
+	var stamp [24]byte
+	for i := range lines {
+		l := &lines[i]
+		c.Lines[i] = a.text(l.Text)
+		if c.Seqs != nil {
+			c.Seqs[i] = l.Seq
+		}
+		switch l.Stream {
+		case logring.Stderr:
+			c.Stderr = append(c.Stderr, i)
+		case logring.System:
+			c.System = append(c.System, i)
+		}
+		if l.Split {
+			c.Split = append(c.Split, i)
+		}
+		if l.Partial {
+			c.Partial = append(c.Partial, i)
+		}
+		if isContext != nil && isContext[i] {
+			c.Context = append(c.Context, i)
+		}
+		if c.TS != nil {
+			c.TS[i] = string(appendTime(stamp[:0], l.Time))
+		}
+	}
+}
+
+// logsResult is a page of one process's lines.
+type logsResult struct {
+	Name   string `json:"name"`
+	Status string `json:"status"`
+	// FirstSeq is the seq of Lines[0]; the others follow one by one,
+	// unless Seqs is present (a filter or an eviction left gaps).
+	FirstSeq uint64 `json:"first_seq,omitempty"`
+	logColumns
+	NextSince uint64 `json:"next_since"`
+	Missed    uint64 `json:"missed,omitempty"`
+	More      bool   `json:"more,omitempty"`
 	// ExitCode or Signal, once the process has exited.
 	ExitCode *int   `json:"exit_code,omitempty"`
 	Signal   string `json:"signal,omitempty"`
 }
 
+// mergedResult is a page of many processes' lines, in the order they were
+// read: line i is of process names[proc[i]], with seq seqs[i].
+type mergedResult struct {
+	Names []string `json:"names"`
+	Proc  []int    `json:"proc"`
+	logColumns
+	NextCursor string `json:"next_cursor"`
+	Missed     uint64 `json:"missed,omitempty"`
+	More       bool   `json:"more,omitempty"`
+}
+
 func logsTool() mcp.Tool {
 	return mcp.Tool{
 		Name: "process_logs",
-		Description: "Read a process's output; all runs of a name share one log, with the server's start and exit notes (stream system). " +
-			"Without `since`: the last `tail` lines. With `since`: the lines after that cursor; pass next_since back to read only new output (more: lines remain; missed: evicted unread). " +
-			"Line i has seq first_seq+i, or seqs[i]; stderr, system, split (cut at 64 KiB) and partial (no newline yet) list line indexes.",
+		Description: "Read output; all runs of a name share one log, with the server's start and exit notes (stream system). " +
+			"Without a cursor: the last `tail` lines; pass next_since back as `since` for new lines only (more: lines remain; missed: evicted unread). " +
+			"Line i has seq first_seq+i, or seqs[i]; stderr, system, split (cut at 64 KiB), partial (no newline yet) and context list indexes. " +
+			"No `name`: all processes (or `names`) merged by time, line i of names[proc[i]]; cursor=next_cursor.",
 		RawInputSchema: mustJSON(objectSchema(obj{
 			"name":       nameArg(),
-			"since":      obj{"type": "integer", "minimum": 0, "description": "A next_since."},
-			"tail":       obj{"type": "integer", "minimum": 0, "maximum": maxTail, "description": "Default 100; 0: only the cursor."},
-			"limit":      obj{"type": "integer", "minimum": 1, "maximum": maxLimit, "description": "Default 200."},
-			"stream":     obj{"type": "string", "enum": logStreams, "description": "Default all."},
+			"names":      obj{"type": "array", "items": obj{"type": "string"}},
+			"since":      obj{"type": "integer", "description": "A next_since."},
+			"cursor":     obj{"type": "string"},
+			"tail":       obj{"type": "integer", "description": "Default 100; 0: only the cursor."},
+			"limit":      obj{"type": "integer", "description": "Default 200, max 5000."},
+			"stream":     obj{"type": "string", "enum": logStreams},
 			"grep":       str("RE2 filter, e.g. (?i)error|warn."),
+			"errors":     obj{"type": "boolean", "description": "Only detected error lines."},
+			"context":    obj{"type": "integer", "description": "Lines around each match, 0..20."},
+			"last":       str("Only lines of this last duration, e.g. 2m."),
+			"since_time": str("Only lines since this RFC 3339 time."),
 			"raw":        obj{"type": "boolean", "description": "Keep ANSI escapes."},
-			"timestamps": obj{"type": "boolean", "description": "Add ts: read times."},
-		}, "name")),
+			"timestamps": obj{"type": "boolean"},
+		})),
 		RawOutputSchema: mustJSON(bare(objectSchema(obj{
-			"name":       str("The process."),
-			"status":     obj{"type": "string", "enum": []string{"starting", "running", "stopping", "backoff", "exited", "failed"}},
-			"first_seq":  intg("Seq of lines[0]; the next lines follow one by one unless seqs is present. Absent when there are no lines."),
-			"lines":      obj{"type": "array", "items": obj{"type": "string"}, "description": "The lines' texts, oldest first, without newlines; valid UTF-8."},
-			"seqs":       obj{"type": "array", "items": obj{"type": "integer"}, "description": "Present when the seqs have gaps (grep, stream filter, eviction): the seq of each line."},
-			"stderr":     obj{"type": "array", "items": obj{"type": "integer"}, "description": "Indexes into lines of the lines read from stderr; the others are stdout or system."},
-			"system":     obj{"type": "array", "items": obj{"type": "integer"}, "description": "Indexes into lines of the server's notes about runs (started, exited)."},
-			"split":      obj{"type": "array", "items": obj{"type": "integer"}, "description": "Indexes into lines of lines cut at 64 KiB; the rest follows in the next line."},
-			"partial":    obj{"type": "array", "items": obj{"type": "integer"}},
-			"ts":         obj{"type": "array", "items": obj{"type": "string"}, "description": "With timestamps: each line's read time, RFC 3339 UTC with milliseconds."},
-			"next_since": intg("Cursor to pass as since to continue after these lines."),
-			"missed":     intg("Lines after the cursor evicted from memory before they were read."),
-			"more":       obj{"type": "boolean", "description": "Lines remain after next_since; call again with since=next_since."},
-			"exit_code":  intg("The exit code, once exited (not when killed by a signal)."),
-			"signal":     str("The signal that killed it, once exited."),
-		}, "name", "status", "lines", "next_since"))),
+			"name":        str("The process."),
+			"status":      obj{"type": "string"},
+			"first_seq":   intg("Seq of lines[0]; the next lines follow one by one unless seqs is present. Absent when there are no lines."),
+			"lines":       obj{"type": "array", "items": obj{"type": "string"}},
+			"seqs":        obj{"type": "array", "items": obj{"type": "integer"}},
+			"stderr":      obj{"type": "array", "items": obj{"type": "integer"}},
+			"system":      obj{"type": "array", "items": obj{"type": "integer"}},
+			"split":       obj{"type": "array", "items": obj{"type": "integer"}},
+			"partial":     obj{"type": "array", "items": obj{"type": "integer"}},
+			"context":     obj{"type": "array", "items": obj{"type": "integer"}},
+			"ts":          obj{"type": "array", "items": obj{"type": "string"}},
+			"names":       obj{"type": "array", "items": obj{"type": "string"}},
+			"proc":        obj{"type": "array", "items": obj{"type": "integer"}},
+			"next_since":  intg("Cursor to pass as since to continue after these lines."),
+			"next_cursor": obj{"type": "string"},
+			"missed":      intg("Lines after the cursor evicted from memory before they were read."),
+			"more":        obj{"type": "boolean"},
+			"exit_code":   intg("The exit code, once exited (not when killed by a signal)."),
+			"signal":      str("The signal that killed it, once exited."),
+		}, "lines"))),
 		Annotations: annotations(true, false, true, false),
 	}
 }
@@ -195,6 +341,9 @@ func logsHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 		args, bad := bindArgs[logsArgs](req)
 		if bad != nil {
 			return bad, nil
+		}
+		if args.merged() {
+			return mergedLogs(sup, args), nil
 		}
 		p := sup.Get(args.Name)
 		if p == nil {
@@ -211,7 +360,6 @@ func logsHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 		res := logsResult{
 			Name:      args.Name,
 			Status:    string(rec.Status),
-			Lines:     make([]string, len(page.Lines)),
 			NextSince: page.NextSince,
 			Missed:    page.Missed,
 			More:      page.More,
@@ -224,50 +372,149 @@ func logsHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 				res.ExitCode = &code
 			}
 		}
-		if len(page.Lines) > 0 {
-			res.FirstSeq = page.Lines[0].Seq
-			if last := page.Lines[len(page.Lines)-1].Seq; last-res.FirstSeq != uint64(len(page.Lines)-1) {
-				res.Seqs = make([]uint64, len(page.Lines))
-			}
+		lines, isContext := page.Lines, []bool(nil)
+		if args.Context > 0 {
+			lines, isContext = withContext(p.Log(), lines, args.Context, args.contextMatch())
 		}
-		if args.Timestamps {
-			res.TS = make([]string, len(page.Lines))
+		gaps := false
+		if len(lines) > 0 {
+			res.FirstSeq = lines[0].Seq
+			gaps = lines[len(lines)-1].Seq-res.FirstSeq != uint64(len(lines)-1)
 		}
-		var stamp [24]byte
-		for i, l := range page.Lines {
-			res.Lines[i] = args.text(l.Text)
-			if res.Seqs != nil {
-				res.Seqs[i] = l.Seq
-			}
-			switch l.Stream {
-			case logring.Stderr:
-				res.Stderr = append(res.Stderr, i)
-			case logring.System:
-				res.System = append(res.System, i)
-			}
-			if l.Split {
-				res.Split = append(res.Split, i)
-			}
-			if l.Partial {
-				res.Partial = append(res.Partial, i)
-			}
-			if res.TS != nil {
-				res.TS[i] = string(appendTime(stamp[:0], l.Time))
-			}
-		}
+		res.fill(lines, isContext, args, gaps)
 		return structured(res, logsText(res)), nil
 	}
 }
 
-// logsText is the lines themselves, stderr marked, then a one-line footer
-// with the cursor.
-func logsText(res logsResult) string {
+// withContext adds up to n lines before and after each line of matches
+// (which are in seq order), read again from ring and kept by keep.
+func withContext(ring *logring.Ring, matches []logring.Line, n int, keep func(*logring.Line) bool) ([]logring.Line, []bool) {
+	var out []logring.Line
+	var isContext []bool
+	var last uint64 // the seq of the last line in out
+	for _, m := range matches {
+		from := max(m.Seq-min(m.Seq-1, uint64(n)), last+1)
+		if from < m.Seq {
+			page, _ := ring.Read(logring.Query{Since: from - 1, HasSince: true, Limit: int(m.Seq - from)})
+			for _, l := range page.Lines {
+				if l.Seq < m.Seq && (keep == nil || keep(&l)) {
+					out, isContext = append(out, l), append(isContext, true)
+				}
+			}
+		}
+		if m.Seq > last {
+			out, isContext = append(out, m), append(isContext, false)
+		} else {
+			isContext[len(isContext)-1-int(last-m.Seq)] = false // shown already as context: it matches
+			continue
+		}
+		page, _ := ring.Read(logring.Query{Since: m.Seq, HasSince: true, Limit: n})
+		last = m.Seq
+		for _, l := range page.Lines {
+			if keep == nil || keep(&l) {
+				out, isContext = append(out, l), append(isContext, true)
+			}
+			last = l.Seq
+		}
+	}
+	return out, isContext
+}
+
+// mergedLogs reads the named processes, or all, as one stream.
+func mergedLogs(sup *procstate.Supervisor, args *logsArgs) *mcp.CallToolResult {
+	var procs []*procstate.Process
+	if args.Names == nil {
+		procs = sup.Processes()
+	} else {
+		seen := make(map[string]bool, len(args.Names))
+		for _, n := range args.Names {
+			p := sup.Get(n)
+			if p == nil {
+				return unknownProcess(sup, n)
+			}
+			if !seen[n] {
+				seen[n] = true
+				procs = append(procs, p)
+			}
+		}
+	}
+	q := args.query()
+	page := readMerged(procs, args.cursor, q.Tail, q.Limit, q.Match)
+	res := mergedResult{Names: make([]string, len(procs)), Proc: make([]int, len(page.lines)), Missed: page.missed, More: page.more}
+	names := make([]string, len(procs))
+	for i, p := range procs {
+		res.Names[i] = p.Name()
+		names[i] = p.Name()
+	}
+	lines := make([]logring.Line, len(page.lines))
+	for i, l := range page.lines {
+		lines[i], res.Proc[i] = l.Line, l.proc
+	}
+	res.fill(lines, nil, args, true)
+	// The cursor names every process read, so that it stays exact.
+	slices.Sort(names)
+	res.NextCursor = page.cursor.String(names)
+	return structured(res, mergedText(res))
+}
+
+// mergedText is the lines, each after its process's name, then a footer.
+func mergedText(res mergedResult) string {
 	var b strings.Builder
 	stderr, system := res.Stderr, res.System
 	for i, text := range res.Lines {
 		if res.TS != nil {
 			b.WriteString(res.TS[i])
 			b.WriteByte(' ')
+		}
+		b.WriteString(res.Names[res.Proc[i]])
+		b.WriteString(" | ")
+		switch {
+		case len(stderr) > 0 && stderr[0] == i:
+			b.WriteString("[stderr] ")
+			stderr = stderr[1:]
+		case len(system) > 0 && system[0] == i:
+			b.WriteString("[brummer] ")
+			system = system[1:]
+		}
+		b.WriteString(text)
+		b.WriteByte('\n')
+	}
+	b.WriteString("[next_cursor=")
+	b.WriteString(res.NextCursor)
+	if res.Missed > 0 {
+		b.WriteString(" missed=")
+		b.WriteString(strconv.FormatUint(res.Missed, 10))
+	}
+	if res.More {
+		b.WriteString(" more=true")
+	}
+	b.WriteString("]")
+	return b.String()
+}
+
+// isError reports whether an output line is an error line.
+func isError(text string) bool {
+	_, ok := detect.Error(text)
+	return ok
+}
+
+// logsText is the lines themselves, stderr marked, then a one-line footer
+// with the cursor.
+func logsText(res logsResult) string {
+	var b strings.Builder
+	stderr, system, context := res.Stderr, res.System, res.Context
+	for i, text := range res.Lines {
+		if res.TS != nil {
+			b.WriteString(res.TS[i])
+			b.WriteByte(' ')
+		}
+		if res.Context != nil { // grep -C style: "> " a match, "  " around it
+			if len(context) > 0 && context[0] == i {
+				b.WriteString("  ")
+				context = context[1:]
+			} else {
+				b.WriteString("> ")
+			}
 		}
 		switch {
 		case len(stderr) > 0 && stderr[0] == i:

@@ -41,7 +41,7 @@ func restartTool() mcp.Tool {
 		Description: "Stop a process (as process_stop) and start it again as it was: its next run, same name and log. Works on exited ones too.",
 		RawInputSchema: mustJSON(objectSchema(obj{
 			"name":       nameArg(),
-			"timeout_ms": obj{"type": "integer", "minimum": 0, "maximum": maxStopTimeoutMs, "description": "Stop grace. Default 5000."},
+			"timeout_ms": obj{"type": "integer", "description": "Stop grace. Default 5000."},
 			"wait_for":   waitForRef(),
 		}, "name")),
 		RawOutputSchema: mustJSON(bare(waitOutputSchema())),

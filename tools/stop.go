@@ -92,13 +92,12 @@ func stopTool() mcp.Tool {
 	}
 	return mcp.Tool{
 		Name: "process_stop",
-		Description: "Stop a process and all it spawned: `signal` to its process group, SIGKILL after `timeout_ms`. " +
-			"Returns the final record (already_stopped, killed: the grace ran out); logs stay readable. `all`: every live process, listed in `stopped`.",
+		Description: "Stop a process and all it spawned: `signal` to its group, SIGKILL after `timeout_ms`. Returns the final record; logs stay. `all`: every live one (in `stopped`).",
 		RawInputSchema: mustJSON(objectSchema(obj{
 			"name":       nameArg(),
 			"all":        obj{"type": "boolean", "description": "Instead of name: every live process."},
 			"signal":     obj{"type": "string", "enum": stopSignals, "description": "Default TERM."},
-			"timeout_ms": obj{"type": "integer", "minimum": 0, "maximum": maxStopTimeoutMs, "description": "Default 5000."},
+			"timeout_ms": obj{"type": "integer", "description": "Default 5000."},
 		})),
 		RawOutputSchema: mustJSON(bare(out)),
 		Annotations:     annotations(false, true, true, false),

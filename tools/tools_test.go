@@ -94,7 +94,17 @@ func TestBadInputs(t *testing.T) {
 		{"stop: huge timeout", "process_stop", `{"name":"keeper","timeout_ms":60001}`, `"timeout_ms" must be 0..60000, got 60001`},
 		{"stop: fractional timeout", "process_stop", `{"name":"keeper","timeout_ms":1.5}`, `"timeout_ms" must be an integer, got number 1.5`},
 		{"stop: timeout overflow", "process_stop", `{"name":"keeper","timeout_ms":1e30}`, `"timeout_ms" must be an integer`},
-		{"logs: missing name", "process_logs", `{}`, `"name" is required`},
+		{"logs: since without name", "process_logs", `{"since":3}`, `"since" is the cursor of one process ("name"); for several, pass the next_cursor you got as "cursor"`},
+		{"logs: name and names", "process_logs", `{"name":"a","names":["b"]}`, `pass "name" (one process) or "names" (several), not both`},
+		{"logs: cursor with name", "process_logs", `{"name":"done","cursor":"c1."}`, `"cursor" reads several processes; with "name", pass next_since as "since"`},
+		{"logs: bad cursor", "process_logs", `{"cursor":"abc"}`, `"cursor" "abc": not a cursor of this server; pass a next_cursor from process_logs`},
+		{"logs: damaged cursor", "process_logs", `{"cursor":"c1.!!"}`, `"cursor" "c1.!!": the cursor is damaged`},
+		{"logs: bad last", "process_logs", `{"last":"2 minutes"}`, `"last" "2 minutes" is not a positive duration such as "90s", "2m" or "1h"`},
+		{"logs: bad since_time", "process_logs", `{"since_time":"yesterday"}`, `"since_time" "yesterday" is not an RFC 3339 time`},
+		{"logs: last and since_time", "process_logs", `{"last":"2m","since_time":"2026-12-06T10:00:00Z"}`, `pass "last"`},
+		{"logs: context alone", "process_logs", `{"name":"done","context":2}`, `"context" shows lines around matches: pass "grep" or "errors": true with it`},
+		{"logs: context range", "process_logs", `{"name":"done","grep":"x","context":21}`, `"context" must be 0..20, got 21`},
+		{"logs: unknown of names", "process_logs", `{"names":["done","nope"]}`, `unknown process "nope"`},
 		{"logs: unknown name", "process_logs", `{"name":"nope"}`, `unknown process "nope" (known:`},
 		{"logs: invalid regex", "process_logs", `{"name":"done","grep":"(unclosed"}`, "\"grep\" \"(unclosed\" is not a valid RE2 regular expression: missing closing ): `(unclosed`"},
 		{"logs: huge regex", "process_logs", `{"name":"done","grep":"` + strings.Repeat("a", maxGrepBytes+1) + `"}`, `"grep" is 1025 bytes; the limit is 1024`},
@@ -102,7 +112,7 @@ func TestBadInputs(t *testing.T) {
 		{"logs: huge tail", "process_logs", `{"name":"done","tail":5001}`, `"tail" must be 0..5000, got 5001`},
 		{"logs: zero limit", "process_logs", `{"name":"done","limit":0}`, `"limit" must be 1..5000, got 0`},
 		{"logs: negative since", "process_logs", `{"name":"done","since":-5}`, `"since" must be a non-negative integer, got number -5`},
-		{"logs: since and tail", "process_logs", `{"name":"done","since":0,"tail":5}`, `pass either "since"`},
+		{"logs: since and tail", "process_logs", `{"name":"done","since":0,"tail":5}`, `pass either a cursor ("since", "cursor": lines after it) or "tail"`},
 		{"logs: bad stream", "process_logs", `{"name":"done","stream":"stdin"}`, `"stream" must be one of all, stdout, stderr, system, got "stdin"`},
 		{"logs: cursor from the future", "process_logs", `{"name":"done","since":999}`, `"since" 999 is past the newest line of "done" (3)`},
 		{"logs: since as string", "process_logs", `{"name":"done","since":"5"}`, `"since" must be a non-negative integer, got string`},
@@ -120,7 +130,7 @@ func TestBadInputs(t *testing.T) {
 		{"logs: limit huge", "process_logs", `{"name":"done","limit":1e12}`, `"limit" must be 1..5000, got 1000000000000`},
 		{"logs: since overflow", "process_logs", `{"name":"done","since":1e30}`, `"since" must be a non-negative integer`},
 		{"logs: regex repeat too big", "process_logs", `{"name":"done","grep":"a{1001}"}`, "invalid repeat count"},
-		{"logs: unknown argument", "process_logs", `{"name":"done","follow":true}`, `unknown argument "follow" (allowed: grep, limit, name, raw, since, stream, tail, timestamps)`},
+		{"logs: unknown argument", "process_logs", `{"name":"done","follow":true}`, `unknown argument "follow" (allowed: context, cursor, errors, grep, last, limit, name, names, raw, since, since_time, stream, tail, timestamps)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -158,7 +168,7 @@ func TestStartListLogsStop(t *testing.T) {
 	// concurrently, so stderr may land anywhere between them.
 	logs, txt := ok[logsResult](h, "process_logs", `{"name":"web","stream":"stdout"}`)
 	assert.Equal(t, []string{"line 1", "line 2", "line 3", "line 4", "line 5"}, texts(logs.Lines))
-	assert.Equal(t, logsResult{Name: "web", Status: "running", FirstSeq: logs.FirstSeq, Lines: logs.Lines, Seqs: logs.Seqs, NextSince: 7}, logs,
+	assert.Equal(t, logsResult{Name: "web", Status: "running", FirstSeq: logs.FirstSeq, logColumns: logColumns{Lines: logs.Lines, Seqs: logs.Seqs}, NextSince: 7}, logs,
 		"stdout and no time: the defaults are not shown")
 	assert.Equal(t, uint64(7), logs.NextSince)
 	assert.Contains(t, txt, "line 1\nline 2\nline 3\nline 4\nline 5\n[next_since=")
@@ -428,14 +438,14 @@ func TestLogsColumns(t *testing.T) {
 		// gen's log: the start note (seq 1), 1..20 (seqs 2..21), the exit
 		// note (22); err's: the start note, a and b, the exit note.
 		{"tail: consecutive, no seqs", `{"name":"gen","stream":"stdout","tail":3}`,
-			logsResult{Name: "gen", Status: "exited", FirstSeq: 19, Lines: []string{"18", "19", "20"}, NextSince: 22, ExitCode: ptr(0)}},
+			logsResult{Name: "gen", Status: "exited", FirstSeq: 19, logColumns: logColumns{Lines: []string{"18", "19", "20"}}, NextSince: 22, ExitCode: ptr(0)}},
 		{"grep: gaps, seqs listed", `{"name":"gen","grep":"^1"}`,
-			logsResult{Name: "gen", Status: "exited", FirstSeq: 2, Lines: []string{"1", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19"},
-				Seqs: []uint64{2, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}, NextSince: 22, ExitCode: ptr(0)}},
+			logsResult{Name: "gen", Status: "exited", FirstSeq: 2, logColumns: logColumns{Lines: []string{"1", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19"},
+				Seqs: []uint64{2, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}}, NextSince: 22, ExitCode: ptr(0)}},
 		{"stderr indexes", `{"name":"err","stream":"stderr"}`,
-			logsResult{Name: "err", Status: "exited", FirstSeq: 2, Lines: []string{"a", "b"}, Stderr: []int{0, 1}, NextSince: 4, ExitCode: ptr(0)}},
+			logsResult{Name: "err", Status: "exited", FirstSeq: 2, logColumns: logColumns{Lines: []string{"a", "b"}, Stderr: []int{0, 1}}, NextSince: 4, ExitCode: ptr(0)}},
 		{"no lines: no first_seq", `{"name":"gen","tail":0}`,
-			logsResult{Name: "gen", Status: "exited", Lines: []string{}, NextSince: 22, ExitCode: ptr(0)}},
+			logsResult{Name: "gen", Status: "exited", logColumns: logColumns{Lines: []string{}}, NextSince: 22, ExitCode: ptr(0)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -139,12 +139,12 @@ func (w *waitFor) validate() error {
 func waitForSchema() obj {
 	s := objectSchema(obj{
 		"log":        str("RE2 on new output lines."),
-		"port":       obj{"type": "integer", "minimum": 1, "maximum": 65535, "description": "localhost:port accepts TCP."},
+		"port":       obj{"type": "integer", "description": "localhost:port accepts TCP."},
 		"listen":     obj{"type": "boolean", "description": "It or a child listens on TCP; ports returned."},
 		"http":       str("GET of a localhost URL answers <500."),
 		"exit":       obj{"type": "boolean", "description": "It ends; ready if exit 0."},
-		"timeout_ms": obj{"type": "integer", "minimum": 1, "maximum": maxWaitMs, "description": "Default 30000."},
-		"tail":       obj{"type": "integer", "minimum": 0, "maximum": maxWaitTail, "description": "Lines shown unless ready. Default 20."},
+		"timeout_ms": obj{"type": "integer", "description": "Default 30000."},
+		"tail":       obj{"type": "integer", "description": "Lines shown unless ready; 20."},
 	})
 	s["description"] = "One of log, port, listen, http, exit."
 	return s
@@ -226,7 +226,7 @@ func waitTool() mcp.Tool {
 		RawInputSchema: mustJSON(objectSchema(obj{
 			"name":     nameArg(),
 			"wait_for": waitForSchema(),
-			"since":    obj{"type": "integer", "minimum": 0},
+			"since":    obj{"type": "integer"},
 		}, "name", "wait_for")),
 		RawOutputSchema: mustJSON(bare(waitOutputSchema())),
 		Annotations:     annotations(true, false, true, false),
