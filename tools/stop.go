@@ -91,7 +91,7 @@ func stopTool() mcp.Tool {
 		out["properties"].(obj)[k] = v
 	}
 	return mcp.Tool{
-		Name: "process_stop",
+		Name:        "process_stop",
 		Description: "Stop a process and all it spawned: `signal` to its group, SIGKILL after `timeout_ms`. Returns the final record; logs stay. `all`: every live one (in `stopped`).",
 		RawInputSchema: mustJSON(objectSchema(obj{
 			"name":       nameArg(),
