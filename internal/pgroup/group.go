@@ -51,10 +51,10 @@ func Lead(pid int, subreaper bool) *Group {
 // On Linux, Now reads the clock the kernel stamps a process's start time
 // with when it forks it (CLOCK_BOOTTIME) and rounds it down to ticks as
 // field 22 of /proc/PID/stat does, so the leader's start time lies
-// between the two readings; when they are equal (all but about one fork
-// in a hundred, for a fork of a tenth of a tick), it is that tick, and
-// [Group.Ref] reads no /proc. Otherwise, and elsewhere, Ref reads it as
-// for Lead.
+// between the two readings; when they are equal, it is that tick, and
+// [Group.Ref] reads no /proc. A fork straddles a tick as often as it is
+// long against one: a fork of half a millisecond, one time in twenty.
+// Then, and elsewhere than Linux, Ref reads the start time as for Lead.
 func LeadForked(pid int, subreaper bool, before, after uint64) *Group {
 	g := Lead(pid, subreaper)
 	if startsOnNow && before != 0 && before == after {
