@@ -647,6 +647,19 @@ func (r *Ring) Read(q Query) (Page, error) {
 	return p, nil
 }
 
+// TimeOf returns when line seq was read, if the ring still holds it,
+// without copying anything: a merged reader orders many rings by it and
+// reads only those it needs.
+func (r *Ring) TimeOf(seq uint64) (int64, bool) {
+	defer r.endRead(r.startRead())
+	last := r.last.Load()
+	if seq == 0 || seq > last || seq < r.firstUpTo(last) {
+		return 0, false
+	}
+	rec, _, ok := r.view().find(seq)
+	return rec.time, ok
+}
+
 // tailStart returns the sequence number to start a tail read from: the
 // tail-th newest matching line, or last+1 for tail 0.
 func (r *Ring) tailStart(last uint64, tail int, match func(*Line) bool) uint64 {

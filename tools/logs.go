@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"regexp"
 	"regexp/syntax"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -440,20 +439,23 @@ func mergedLogs(sup *procstate.Supervisor, args *logsArgs) *mcp.CallToolResult {
 	}
 	q := args.query()
 	page := readMerged(procs, args.cursor, q.Tail, q.Limit, q.Match)
-	res := mergedResult{Names: make([]string, len(procs)), Proc: make([]int, len(page.lines)), Missed: page.missed, More: page.more}
-	names := make([]string, len(procs))
-	for i, p := range procs {
-		res.Names[i] = p.Name()
-		names[i] = p.Name()
-	}
+	// The names table holds the processes of this page, in order of
+	// appearance; the cursor names every process read.
+	res := mergedResult{Proc: make([]int, len(page.lines)), Missed: page.missed, More: page.more}
+	index := make([]int, len(procs))
 	lines := make([]logring.Line, len(page.lines))
 	for i, l := range page.lines {
-		lines[i], res.Proc[i] = l.Line, l.proc
+		if index[l.proc] == 0 {
+			res.Names = append(res.Names, procs[l.proc].Name())
+			index[l.proc] = len(res.Names)
+		}
+		lines[i], res.Proc[i] = l.Line, index[l.proc]-1
+	}
+	if res.Names == nil {
+		res.Names = []string{}
 	}
 	res.fill(lines, nil, args, true)
-	// The cursor names every process read, so that it stays exact.
-	slices.Sort(names)
-	res.NextCursor = page.cursor.String(names)
+	res.NextCursor = formatCursor(procs, page.next)
 	return structured(res, mergedText(res))
 }
 

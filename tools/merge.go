@@ -2,9 +2,10 @@ package tools
 
 import (
 	"container/heap"
-	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -26,37 +27,36 @@ type mergeCursor map[string]uint64
 const maxCursorBytes = 64 << 10
 
 // cursorPrefix versions the encoding.
-const cursorPrefix = "c1."
+const cursorPrefix = "c1:"
 
-// String encodes the cursor: opaque to the agent, stable across calls.
-func (c mergeCursor) String(names []string) string {
-	var b strings.Builder
-	for i, n := range names {
+// formatCursor encodes the cursor of processes procs at seqs:
+// "c1:api=17,web=5", compact and plain; the agent passes it back as it is.
+// The names are in the order of procs (sorted by name by the supervisor).
+func formatCursor(procs []*procstate.Process, seqs []uint64) string {
+	raw := make([]byte, 0, len(cursorPrefix)+16*len(procs))
+	raw = append(raw, cursorPrefix...)
+	for i, p := range procs {
 		if i > 0 {
-			b.WriteByte(',')
+			raw = append(raw, ',')
 		}
-		b.WriteString(n)
-		b.WriteByte('=')
-		b.WriteString(strconv.FormatUint(c[n], 10))
+		raw = append(raw, p.Name()...)
+		raw = append(raw, '=')
+		raw = strconv.AppendUint(raw, seqs[i], 10)
 	}
-	return cursorPrefix + base64.RawURLEncoding.EncodeToString([]byte(b.String()))
+	return string(raw)
 }
 
 // parseCursor decodes a cursor made by String.
 func parseCursor(s string) (mergeCursor, error) {
-	rest, ok := strings.CutPrefix(s, cursorPrefix)
+	raw, ok := strings.CutPrefix(s, cursorPrefix)
 	if !ok {
 		return nil, errors.New("not a cursor of this server")
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(rest)
-	if err != nil {
-		return nil, errors.New("the cursor is damaged")
 	}
 	c := mergeCursor{}
 	if len(raw) == 0 {
 		return c, nil
 	}
-	for _, part := range strings.Split(string(raw), ",") {
+	for _, part := range strings.Split(raw, ",") {
 		name, seq, ok := strings.Cut(part, "=")
 		n, err := strconv.ParseUint(seq, 10, 64)
 		if !ok || err != nil || !procstate.NamePattern.MatchString(name) {
@@ -67,7 +67,10 @@ func parseCursor(s string) (mergeCursor, error) {
 	return c, nil
 }
 
-// source is one process's log in a merged read.
+// source is one process's log in a merged read. Until it is read, its
+// key is a bound on its next line's read time, taken from the ring
+// without copying (a lower bound forward, an upper bound backward): a
+// source whose bound never reaches the head of the merge is never read.
 type source struct {
 	idx   int // into the names table
 	ring  *logring.Ring
@@ -76,10 +79,11 @@ type source struct {
 	// seq before which to read next.
 	pos      uint64
 	batch    int
-	buf      []logring.Line // read, not yet returned; next first
-	done     bool
+	buf      []logring.Line // read, not yet returned; next first (backward: last)
+	key      int64          // the next line's read time, or a bound on it
+	exact    bool           // key is the time of a line in buf
+	done     bool           // nothing left to read
 	missed   uint64
-	more     bool   // forward: a page stopped at its limit
 	examined uint64 // forward: the last seq looked at
 }
 
@@ -94,16 +98,15 @@ func (s *source) fill() {
 	s.buf = page.Lines
 	s.pos = page.NextSince
 	s.examined = page.NextSince
-	s.more = page.More
 	if !page.More {
 		s.done = true
 	}
 	s.batch = min(2*s.batch, 1024)
 }
 
-// fillBack reads the previous batch, newest last in buf (returned from
-// the end).
-func (s *source) fillBack(first uint64) {
+// fillBack reads batches backward until one holds a matching line.
+func (s *source) fillBack() {
+	first := firstSeq(s.ring)
 	for len(s.buf) == 0 && !s.done {
 		if s.pos <= first {
 			s.done = true
@@ -116,34 +119,60 @@ func (s *source) fillBack(first uint64) {
 			return
 		}
 		s.pos = lo
-		for _, l := range page.Lines {
-			if s.match == nil || s.match(&l) {
-				s.buf = append(s.buf, l)
-			}
+		s.buf = page.Lines
+		if s.match != nil {
+			s.buf = slices.DeleteFunc(s.buf, func(l logring.Line) bool { return !s.match(&l) })
 		}
 		s.batch = min(2*s.batch, 1024)
 	}
 }
 
-// lineHeap orders the sources' next lines: by read time, then process,
-// then seq; reversed for a tail.
+// rekey sets the key after the buffer changed; false when the source has
+// nothing left.
+func (s *source) rekey(back bool) bool {
+	switch {
+	case len(s.buf) > 0 && back:
+		s.key, s.exact = s.buf[len(s.buf)-1].Time, true
+	case len(s.buf) > 0:
+		s.key, s.exact = s.buf[0].Time, true
+	case s.done:
+		return false
+	case back:
+		s.key, s.exact = boundOf(s.ring, s.pos-1, math.MaxInt64), false
+	default:
+		s.key, s.exact = boundOf(s.ring, s.pos+1, math.MinInt64), false
+	}
+	return true
+}
+
+// boundOf is the read time of line seq, or def when it is gone.
+func boundOf(ring *logring.Ring, seq uint64, def int64) int64 {
+	if t, ok := ring.TimeOf(seq); ok {
+		return t
+	}
+	return def
+}
+
+// firstSeq is the seq of the oldest line ring retains.
+func firstSeq(ring *logring.Ring) uint64 {
+	st := ring.Stats()
+	return st.LastSeq - st.Lines + 1
+}
+
+// lineHeap orders the sources by key, then process: oldest first, or
+// newest first for a tail.
 type lineHeap struct {
 	srcs []*source
 	back bool
 }
 
-func (h *lineHeap) head(s *source) *logring.Line {
-	if h.back {
-		return &s.buf[len(s.buf)-1]
-	}
-	return &s.buf[0]
-}
-
 func (h *lineHeap) Len() int { return len(h.srcs) }
 func (h *lineHeap) Less(i, j int) bool {
-	a, b := h.head(h.srcs[i]), h.head(h.srcs[j])
-	before := a.Time < b.Time || a.Time == b.Time && (h.srcs[i].idx < h.srcs[j].idx || h.srcs[i].idx == h.srcs[j].idx && a.Seq < b.Seq)
-	return before != h.back
+	a, b := h.srcs[i], h.srcs[j]
+	if a.key != b.key {
+		return (a.key < b.key) != h.back
+	}
+	return (a.idx < b.idx) != h.back
 }
 func (h *lineHeap) Swap(i, j int) { h.srcs[i], h.srcs[j] = h.srcs[j], h.srcs[i] }
 func (h *lineHeap) Push(x any)    { h.srcs = append(h.srcs, x.(*source)) }
@@ -161,8 +190,9 @@ type mergedLine struct {
 
 // mergedPage is the result of a merged read.
 type mergedPage struct {
-	lines  []mergedLine
-	cursor mergeCursor
+	lines []mergedLine
+	// next is the cursor after the page, per process (as procs).
+	next   []uint64
 	missed uint64
 	more   bool
 }
@@ -170,86 +200,78 @@ type mergedPage struct {
 // readMerged reads the lines of procs after cursor (forward, limit lines)
 // or, without one, their newest tail lines, in the order they were read.
 func readMerged(procs []*procstate.Process, cursor mergeCursor, tail, limit int, match func(*logring.Line) bool) mergedPage {
-	out := mergedPage{cursor: mergeCursor{}}
-	srcs := make([]*source, len(procs))
+	out := mergedPage{next: make([]uint64, len(procs))}
 	forward := cursor != nil
 	n := limit
 	if !forward {
 		n = tail
 	}
-	firstBatch := max(n/max(len(procs), 1)+1, 2)
+	srcs := make([]source, len(procs))
+	h := &lineHeap{back: !forward, srcs: make([]*source, 0, len(procs))}
 	for i, p := range procs {
-		st := p.Log().Stats()
-		s := &source{idx: i, ring: p.Log(), match: match, batch: firstBatch}
-		srcs[i] = s
+		last := p.Log().Stats().LastSeq
+		s := &srcs[i]
+		*s = source{idx: i, ring: p.Log(), match: match, batch: max(n/max(len(procs), 1)+1, 4)}
+		out.next[i] = last // a tail's cursor: everything up to now
 		if forward {
-			s.pos = min(cursor[p.Name()], st.LastSeq)
+			s.pos = min(cursor[p.Name()], last)
 			s.examined = s.pos
+			s.done = s.pos == last
 		} else {
-			s.pos = st.LastSeq + 1
+			s.pos = last + 1
+			s.done = last == 0
 		}
-		out.cursor[p.Name()] = st.LastSeq // a tail's cursor: everything up to now
-	}
-	h := &lineHeap{back: !forward}
-	for _, s := range srcs {
-		if forward {
-			s.fill()
-		} else {
-			s.fillBack(s.ring.Stats().LastSeq - s.ring.Stats().Lines + 1)
-		}
-		if len(s.buf) > 0 {
+		if n > 0 && s.rekey(!forward) {
 			h.srcs = append(h.srcs, s)
 		}
 	}
 	heap.Init(h)
 	for len(out.lines) < n && h.Len() > 0 {
 		s := h.srcs[0]
-		l := *h.head(s)
-		if forward {
-			s.buf = s.buf[1:]
-			if len(s.buf) == 0 && !s.done {
+		if !s.exact { // its bound leads: read it
+			if forward {
 				s.fill()
+			} else {
+				s.fillBack()
 			}
-		} else {
-			s.buf = s.buf[:len(s.buf)-1]
-			if len(s.buf) == 0 {
-				st := s.ring.Stats()
-				s.fillBack(st.LastSeq - st.Lines + 1)
+		} else { // its line leads: take it
+			var l logring.Line
+			if forward {
+				l, s.buf = s.buf[0], s.buf[1:]
+			} else {
+				l, s.buf = s.buf[len(s.buf)-1], s.buf[:len(s.buf)-1]
 			}
+			out.lines = append(out.lines, mergedLine{Line: l, proc: s.idx})
 		}
-		out.lines = append(out.lines, mergedLine{Line: l, proc: s.idx})
-		if forward {
-			out.cursor[procs[s.idx].Name()] = l.Seq
-		}
-		if len(s.buf) == 0 {
-			heap.Pop(h)
-		} else {
+		if s.rekey(!forward) {
 			heap.Fix(h, 0)
+		} else {
+			heap.Pop(h)
 		}
 	}
 	if !forward {
-		// Oldest first.
-		for i, j := 0, len(out.lines)-1; i < j; i, j = i+1, j-1 {
-			out.lines[i], out.lines[j] = out.lines[j], out.lines[i]
-		}
+		slices.Reverse(out.lines) // oldest first
 		return out
 	}
 	// A source's cursor is its last line returned; one that returned
 	// nothing and has nothing left unread moves past what it examined.
-	returned := make([]bool, len(procs))
+	returned := make([]uint64, len(procs))
 	for _, l := range out.lines {
-		returned[l.proc] = true
+		returned[l.proc] = l.Seq
 	}
-	for i, s := range srcs {
+	for i := range srcs {
+		s := &srcs[i]
 		out.missed += s.missed
 		switch {
+		case returned[i] != 0:
+			out.next[i] = returned[i]
 		case len(s.buf) > 0 || !s.done:
+			out.next[i] = min(cursor[procs[i].Name()], out.next[i])
+		default:
+			out.next[i] = s.examined
+		}
+		if len(s.buf) > 0 || !s.done {
 			out.more = true
-			if !returned[i] {
-				out.cursor[procs[i].Name()] = min(cursor[procs[i].Name()], procs[i].Log().Stats().LastSeq)
-			}
-		case !returned[i]:
-			out.cursor[procs[i].Name()] = s.examined
 		}
 	}
 	return out
