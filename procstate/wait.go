@@ -86,8 +86,6 @@ const (
 	httpTimeout = 2 * time.Second
 	// ProgressEvery is how often a wait reports progress.
 	ProgressEvery = time.Second
-	// readBatch bounds the lines one step of a log wait reads.
-	readBatch = 1024
 )
 
 // httpProbe is shared by all HTTP waits; it keeps no connections.
@@ -308,24 +306,21 @@ func (w *waiter) check(ctx context.Context) bool {
 
 // scan reads the lines after the cursor and reports whether one matches.
 func (w *waiter) scan() bool {
-	for {
-		page, err := w.p.log.Read(logring.Query{Since: w.cursor, HasSince: true, Limit: readBatch})
-		if err != nil {
-			return false
-		}
-		for i := range page.Lines {
-			l := &page.Lines[i]
-			if l.Stream != logring.System && w.c.Match(l.Text) {
-				w.cursor = l.Seq
-				w.res.Line = l
-				return true
-			}
-		}
-		w.cursor = page.NextSince
-		if !page.More {
-			return false
-		}
+	// Matched in place: only a matching line is copied out of the ring,
+	// so a waiter on a flooding process does not slow its writer.
+	match := w.c.Match
+	page, err := w.p.log.Read(logring.Query{Since: w.cursor, HasSince: true, Limit: 1,
+		Match: func(l *logring.Line) bool { return l.Stream != logring.System && match(l.Text) }})
+	if err != nil {
+		return false
 	}
+	if len(page.Lines) > 0 {
+		w.cursor = page.Lines[0].Seq
+		w.res.Line = &page.Lines[0]
+		return true
+	}
+	w.cursor = page.NextSince
+	return false
 }
 
 // result finishes the wait with outcome o.

@@ -92,3 +92,36 @@ func BenchmarkLogWait(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFloodWithWaiters measures a flooding child's ingest rate while
+// N log waits that never match wait on its log: a wait must scan lines in
+// place, not copy them, or every waiter slows the writer.
+//
+//	go test -run '^$' -bench BenchmarkFloodWithWaiters -benchtime 1x ./procstate/
+func BenchmarkFloodWithWaiters(b *testing.B) {
+	for _, waiters := range []int{0, 10, 100} {
+		b.Run("waiters="+strconv.Itoa(waiters), func(b *testing.B) {
+			ctx, cancel := context.WithCancel(context.Background())
+			s, err := New(Config{}, zerolog.Nop())
+			if err != nil {
+				b.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			defer func() { cancel(); wg.Wait(); _ = s.Close(context.Background()) }()
+			p, err := s.Start(helperSpec("flood"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			never := Condition{Match: func(string) bool { return false }, Timeout: time.Hour}
+			for range waiters {
+				wg.Go(func() { _, _ = p.Wait(ctx, never, nil) })
+			}
+			for b.Loop() {
+				from, t0 := p.Log().Stats().LastSeq, time.Now()
+				timer := time.NewTimer(time.Second)
+				<-timer.C
+				b.ReportMetric(float64(p.Log().Stats().LastSeq-from)/time.Since(t0).Seconds(), "lines/s")
+			}
+		})
+	}
+}
