@@ -24,7 +24,10 @@ type processInfo struct {
 	Signal   string `json:"signal,omitempty"`
 	Error    string `json:"error,omitempty"`
 	UptimeMs int64  `json:"uptime_ms"`
-	Restarts int    `json:"restarts,omitempty"`
+	// Run numbers the runs of the name (1, 2, ...); Restarts counts the
+	// earlier ones.
+	Run      int `json:"run,omitempty"`
+	Restarts int `json:"restarts,omitempty"`
 	// NextRestartAt is when the next run starts, in status backoff.
 	NextRestartAt string `json:"next_restart_at,omitempty"`
 	// LastSeq is the seq of the newest output line (absent: no output);
@@ -96,6 +99,7 @@ func infoFrom(r *procstate.Record, st logring.Stats, now time.Time, dir string) 
 		Signal:        r.Signal,
 		Error:         r.Error,
 		UptimeMs:      r.Uptime(now).Milliseconds(),
+		Run:           r.Run,
 		Restarts:      r.Restarts,
 		NextRestartAt: formatTime(r.NextRestartAt),
 		LastSeq:       st.LastSeq,

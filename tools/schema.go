@@ -72,6 +72,7 @@ func processSchema() obj {
 		"signal":          str("Signal that killed it, e.g. SIGTERM."),
 		"error":           str("Why it failed to start, or a wait error."),
 		"uptime_ms":       intg("How long it has run (or ran), in milliseconds."),
+		"run":             intg("Run number of the name: 1, 2, ..."),
 		"restarts":        intg("Earlier processes started under this name."),
 		"next_restart_at": str("In backoff: when the next run starts."),
 		"last_seq":        intg("Sequence number of the newest output line; absent if none. Lines 1..last_seq were printed."),
