@@ -19,6 +19,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // The files a project is read from.
@@ -95,6 +97,7 @@ func (s *Snapshot) Def(name string) *Def { return s.Defs[name] }
 type Project struct {
 	dir string
 	now func() time.Time
+	log zerolog.Logger
 
 	snap    atomic.Pointer[Snapshot]
 	checked atomic.Int64 // Unix nanoseconds of the last check
@@ -111,9 +114,10 @@ type stamp struct {
 	ok    bool
 }
 
-// New returns the project in dir, read once now.
-func New(dir string) *Project {
-	p := &Project{dir: dir, now: time.Now}
+// New returns the project in dir, read once now. Mistakes in its files
+// are logged to log at each read.
+func New(dir string, log zerolog.Logger) *Project {
+	p := &Project{dir: dir, now: time.Now, log: log}
 	p.mu.Lock()
 	p.reloadLocked()
 	p.mu.Unlock()
@@ -155,7 +159,12 @@ func (p *Project) stat() []stamp {
 func (p *Project) reloadLocked() {
 	p.stamps = p.stat()
 	p.checked.Store(p.now().UnixNano())
-	p.snap.Store(Load(p.dir))
+	s := Load(p.dir)
+	for _, e := range s.Errors {
+		p.log.Warn().Str("file", filepath.Join(p.dir, e.File)).Int("line", e.Line).Int("column", e.Column).Msg(e.Message)
+	}
+	p.log.Debug().Str("dir", p.dir).Str("manager", s.Manager).Strs("processes", s.Names).Msg("project read")
+	p.snap.Store(s)
 }
 
 // Load reads the project files of dir.
