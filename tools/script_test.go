@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -21,7 +22,7 @@ func newProjectHarness(t *testing.T, files map[string]string) (*harness, string)
 		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755))
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(text), 0o755))
 	}
-	return newHarnessWith(t, procstate.Config{Dir: dir}, Policy{}, WithProject(project.New(dir))), dir
+	return newHarnessWith(t, procstate.Config{Dir: dir}, Policy{}, WithProject(project.New(dir, zerolog.Nop()))), dir
 }
 
 func TestStartScript(t *testing.T) {
@@ -79,7 +80,7 @@ func TestStartScriptPackageManager(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"scripts":{"build:prod":"vite build"}}`), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "pnpm-lock.yaml"), nil, 0o644))
-	h := newHarnessWith(t, procstate.Config{Dir: dir, Env: append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))}, Policy{}, WithProject(project.New(dir)))
+	h := newHarnessWith(t, procstate.Config{Dir: dir, Env: append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))}, Policy{}, WithProject(project.New(dir, zerolog.Nop())))
 	info, txt := waitedOf(t, h, "process_start", `{"script":"build:prod","wait_for":{"exit":true}}`)
 	assert.Equal(t, "ready", info.Wait.Outcome, txt)
 	assert.Equal(t, "build:prod", info.Name)

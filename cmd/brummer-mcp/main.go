@@ -227,7 +227,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	// A session that ends (an SSE stream that closes) cancels its calls.
 	srv := tools.NewServer(sup, versionString(), o.policy, log,
-		tools.WithProject(project.New(sup.Config().Dir)),
+		tools.WithProject(project.New(sup.Config().Dir, log)),
 		tools.WithServerOptions(transport.NewSessionCalls().Options()...))
 
 	var web *transport.HTTP
