@@ -1,7 +1,8 @@
 // Package pgroup signals process groups without ever reaching a process
 // that is not ours, and reads what the kernel says about processes
-// (/proc/PID/stat). It is the one home of these syscalls: the supervisor,
-// the crash guard and the state-file recovery all go through it.
+// (/proc/PID/stat, /proc/PID/statm). It is the one home of these syscalls:
+// the supervisor, the crash guard and the state-file recovery all go
+// through it.
 //
 // # The identity rule
 //
@@ -45,7 +46,7 @@
 //
 // Linux reads /proc and signals through pidfds. Elsewhere [Scan] and
 // [Stat] return errors.ErrUnsupported: rule 1 still holds, but after the
-// reap nothing can be proven, so nothing is signalled.
+// reap nothing can be proven, so nothing is signalled. [RSS] is Linux only.
 //
 // # Concurrency contract
 //

@@ -72,3 +72,43 @@ func TestTreeNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestTrees: one scan lists several groups, each as Tree lists it, with
+// the kernel's view of each process; groups without running members and
+// ids that are no group have no entry.
+func TestTrees(t *testing.T) {
+	t.Parallel()
+	a, apids := pgrouptest.ShellGroup(t, "sleep 3600 & echo $!; echo ready; exec sleep 3600")
+	b, bpids := pgrouptest.ShellGroup(t, "sleep 3600 & echo $!; echo ready; exec sleep 3600")
+	gone := exec.Command("true")
+	require.NoError(t, gone.Run())
+
+	trees, err := Trees([]int{a.Process.Pid, b.Process.Pid, gone.Process.Pid, 1, 0})
+	require.NoError(t, err)
+	assert.Len(t, trees, 2)
+	for _, g := range []struct {
+		leader int
+		pids   []int
+	}{{a.Process.Pid, apids}, {b.Process.Pid, bpids}} {
+		var got []int
+		for _, p := range trees[g.leader] {
+			got = append(got, p.Pid)
+			assert.True(t, p.Running())
+			assert.Equal(t, g.leader, p.Pgrp)
+		}
+		assert.ElementsMatch(t, append([]int{g.leader}, g.pids...), got)
+		tree, err := Tree(g.leader)
+		require.NoError(t, err)
+		assert.Equal(t, got, tree, "Tree lists what Trees does")
+	}
+}
+
+func TestTreesNothing(t *testing.T) {
+	t.Parallel()
+	trees, err := Trees([]int{0, 1, -3})
+	assert.NoError(t, err)
+	assert.Empty(t, trees)
+	trees, err = Trees(nil)
+	assert.NoError(t, err)
+	assert.Empty(t, trees)
+}
