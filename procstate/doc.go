@@ -37,7 +37,12 @@
 // the exit is published or, at the latest, by [Supervisor.Close].
 //
 // Waiting for a change is done with [Record.Changed], a channel closed when
-// the record is superseded, combined with the caller's context.
+// the record is superseded, combined with the caller's context; or, for a
+// change of anything the supervisor shows (records, the set of processes,
+// findings, usage), with [Supervisor.Changes], a channel closed when
+// [Supervisor.Generation] passes a mark. Every writer bumps the generation
+// after it publishes; the signal is lock-free and costs a writer nothing
+// but an atomic add and load while nobody watches.
 //
 // # Platforms
 //

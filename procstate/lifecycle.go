@@ -215,6 +215,7 @@ func (s *Supervisor) waitExit(p *Process, cmd *exec.Cmd, pipes [2]*os.File, read
 		r.ExitCode = code
 		r.Signal = sig
 		r.Error = errText
+		r.Stopped = p.stopDone != nil // a stop sequence is under way
 		if plan.reason != "" {
 			r.Error = plan.reason
 		}

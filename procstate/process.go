@@ -23,6 +23,8 @@ type Process struct {
 	// versions hands out record versions; shared by every process of a
 	// supervisor and its index.
 	versions *atomic.Uint64
+	// changes is the supervisor's change signal, bumped with every record.
+	changes *changeSignal
 
 	// mu serialises writers of rec and guards the fields below. Readers of
 	// rec never take it.
@@ -67,6 +69,7 @@ func (p *Process) updateLocked(fn func(r *Record)) *Record {
 	next.changed = make(chan struct{})
 	p.rec.Store(&next)
 	close(old.changed)
+	p.changes.bump()
 	return &next
 }
 

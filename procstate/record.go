@@ -68,6 +68,14 @@ type Record struct {
 	Run int
 	// NextRestartAt is when the next run starts, in status backoff.
 	NextRestartAt time.Time
+	// Stopped is set on the record that publishes a run's end when the
+	// exit followed a stop ([Supervisor.Stop], [Supervisor.Restart],
+	// [Supervisor.Close]): the process did not end on its own, whatever its
+	// exit code. Unset, an ended run exited by itself: it finished, crashed
+	// or was killed by someone else. A stop that only cancels a pending
+	// restart (status backoff) leaves it unset: that run had already ended
+	// on its own.
+	Stopped bool
 	// Version increases with every change, across all processes; a later
 	// record always has a greater version than an earlier one.
 	Version uint64

@@ -170,6 +170,7 @@ type Supervisor struct {
 	log     zerolog.Logger
 	version atomic.Uint64         // last version handed out; shared by records and the index
 	idx     atomic.Pointer[index] // read without lock; replaced under mu
+	changes *changeSignal         // bumped by every observable change; see Changes
 
 	mu     sync.Mutex // serialises index writers; guards live and closed
 	live   int
@@ -208,6 +209,7 @@ func New(cfg Config, log zerolog.Logger) (*Supervisor, error) {
 		log:      log.With().Str("component", "procstate").Logger(),
 		deferred: map[*Process]struct{}{},
 		pruned:   map[string]prunedName{},
+		changes:  newChangeSignal(),
 	}
 	s.reap = newReaper(cfg.Subreaper, cfg.OtherChildren, s.recheckDeferred, s.log)
 	s.idx.Store(&index{byName: map[string]*Process{}})
@@ -225,7 +227,8 @@ func (s *Supervisor) Get(name string) *Process { return s.idx.Load().byName[name
 func (s *Supervisor) Processes() []*Process { return s.idx.Load().sorted }
 
 // Version returns the newest version handed out. Any change to any process
-// or to the set of processes increases it.
+// or to the set of processes increases it. See [Supervisor.Generation]
+// for a counter that also covers findings and usage.
 func (s *Supervisor) Version() uint64 { return s.version.Load() }
 
 // Names returns the names of all processes, sorted; for error messages.
@@ -334,6 +337,7 @@ func (s *Supervisor) register(spec Spec, from *Process, loop restartLoop) (p, re
 		log:      log,
 		logFrom:  log.Stats().LastSeq,
 		versions: &s.version,
+		changes:  s.changes,
 		exited:   make(chan struct{}),
 		done:     make(chan struct{}),
 	}
@@ -375,6 +379,7 @@ func (s *Supervisor) storeIndexLocked(ix *index, add *Process, drop map[*Process
 	}
 	s.version.Add(1)
 	s.idx.Store(next)
+	s.changes.bump()
 }
 
 // exited is called by a process's waiter once its exit is published.
