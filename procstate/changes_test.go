@@ -52,6 +52,10 @@ func TestChangesWakes(t *testing.T) {
 			_, err := s.Stop(ctx, "p", syscall.SIGTERM, time.Second)
 			require.NoError(t, err)
 		}, func() bool { return s.Get("p").Record().Status == StatusExited }},
+		{"findings", func(t *testing.T) {
+			_, err := s.Start(withName("f", helperSpec("say", `"npm error code ELIFECYCLE\n"`)))
+			require.NoError(t, err)
+		}, func() bool { return s.Get("f").Findings().Errors == 1 }},
 		{"exit on its own", func(t *testing.T) {
 			_, err := s.Start(withName("q", helperSpec("exit", "1")))
 			require.NoError(t, err)

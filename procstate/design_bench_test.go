@@ -89,14 +89,15 @@ func newSnapshotStore(tb testing.TB, names []string) *snapshotStore {
 	// add 80 MB of heap for the GC to scan.
 	s, err := New(Config{MaxProcs: len(names), LogLines: 1, LogBytes: 1}, zerolog.Nop())
 	require.NoError(tb, err)
+	tb.Cleanup(s.stopBackground)
 	st := &snapshotStore{s: s, procs: make([]*Process, len(names))}
 	for i, name := range names {
 		p, _, err := s.register(Spec{Name: name, Argv: []string{"x"}}, nil, restartLoop{})
 		require.NoError(tb, err)
 		st.procs[i] = p
 	}
-	// No s.Close: nothing was spawned, no goroutine runs, and a stop would
-	// wait for processes that never start.
+	// No s.Close: nothing was spawned, and a stop would wait for processes
+	// that never start; the supervisor's own goroutines stop at cleanup.
 	return st
 }
 

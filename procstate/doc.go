@@ -6,8 +6,8 @@
 // # Concurrency contract
 //
 // Readers never take a lock that a writer holds. [Supervisor.Get],
-// [Supervisor.Processes], [Process.Record] and every read method of a
-// process's log ring ([Process.Log]) are
+// [Supervisor.Processes], [Process.Record], [Process.Findings] and every
+// read method of a process's log ring ([Process.Log]) are
 // atomic loads of immutable values: any number of goroutines may call them at
 // any time, at full speed, while processes start, stop and flood output.
 //
@@ -27,6 +27,14 @@
 //   - A Process's restart streak and pending restart (restart policies) are
 //     guarded by its mu; the next run registers over a process in backoff
 //     only while holding Supervisor.mu and then that mu, in that order.
+//   - A run's [Findings] are owned by the supervisor's analyzer goroutine,
+//     which keeps its progress through each run's lines (Process.an) and
+//     publishes a new immutable Findings with one atomic store. It reads
+//     the logs off the ingest path: a pipe reader only sets a flag and,
+//     when the flag was clear, wakes it (one atomic load per read
+//     otherwise). Once the analyzer has stopped (Close), a run that ends
+//     is finished by its own waiter, the only goroutine left that touches
+//     that run's analysis.
 //   - Process groups are signalled only through internal/pgroup (see
 //     Platforms below); the groups of exited processes whose members
 //     outlived them are listed, under Supervisor.deferMu, until they are
@@ -34,7 +42,9 @@
 //
 // Every goroutine started here has an owner and a wait: per child, one waiter
 // goroutine (the only caller of Wait) and two pipe readers, all joined before
-// the exit is published or, at the latest, by [Supervisor.Close].
+// the exit is published or, at the latest, by [Supervisor.Close]; per
+// supervisor, the analyzer, started by [New] and stopped and joined by
+// Close, after the final findings of every run.
 //
 // Waiting for a change is done with [Record.Changed], a channel closed when
 // the record is superseded, combined with the caller's context; or, for a

@@ -112,8 +112,11 @@ func (s *Supervisor) spawn(p *Process, argv []string, cmdLine, cwd string, env [
 				}
 			}()
 			defer pipes[i].Close()
-			if err := p.log.Ingest(stream, pipes[i]); err != nil {
+			if err := p.log.Ingest(stream, s.outputReader(p, pipes[i])); err != nil {
 				s.log.Debug().Err(err).Str("process", p.name).Stringer("stream", stream).Msg("read output")
+			}
+			if s.an != nil {
+				s.logGrew(p) // the last read's lines: no read follows
 			}
 		})
 	}
@@ -143,6 +146,7 @@ func (p *Process) noteLocked(rec *Record, text string) {
 // fail records a spawn failure: the process stays listed with status failed.
 func (s *Supervisor) fail(p *Process, cwd string, cause error) error {
 	p.note("failed to start: %v", cause)
+	p.endOutput()
 	p.update(func(r *Record) {
 		r.Status = StatusFailed
 		r.Cwd = cwd
@@ -151,6 +155,7 @@ func (s *Supervisor) fail(p *Process, cwd string, cause error) error {
 	})
 	close(p.exited)
 	close(p.done)
+	s.runEnded(p)
 	s.exited(p)
 	return &SpawnError{Err: cause}
 }
@@ -195,6 +200,7 @@ func (s *Supervisor) waitExit(p *Process, cmd *exec.Cmd, pipes [2]*os.File, read
 		in.close() // nobody reads it any more
 	}
 
+	p.endOutput()
 	code, sig, errText := exitOf(cmd, err, p.grp)
 	ended := time.Now()
 	how := fmt.Sprintf("exited with code %d", code)
@@ -227,6 +233,7 @@ func (s *Supervisor) waitExit(p *Process, cmd *exec.Cmd, pipes [2]*os.File, read
 		s.scheduleLocked(p, plan.after)
 	}
 	p.mu.Unlock()
+	s.runEnded(p)
 	s.exited(p)
 	if p.grp.alive() {
 		s.deferGroup(p)

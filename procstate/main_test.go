@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,11 +41,19 @@ import (
 //	                       leader itself dies on SIGTERM
 //	stderr [N]             print "out I" to stdout and "err I" to stderr for I in
 //	                       1..N (default 3), exit 0
-//	flood                  print 100-byte lines to stdout until killed
+//	flood [LINE]           print LINE (default 99 "x"s) and a newline to stdout
+//	                       over and over until killed
 //	bytes N                write N bytes "xxx..." without a newline to stdout
 //	                       in 1 MiB writes, exit 0
-//	print Q                write strconv.Unquote(Q) to stdout (Q is a Go string
-//	                       literal, so NUL and invalid UTF-8 survive argv), exit 0
+//	print Q [N]            write strconv.Unquote(Q) to stdout (Q is a Go string
+//	                       literal, so NUL and invalid UTF-8 survive argv), exit N
+//	                       (default 0)
+//	say Q [E]              write strconv.Unquote(Q) to stdout, then, if given,
+//	                       strconv.Unquote(E) to stderr, then block until a
+//	                       signal ends it
+//	burn                   spin on one core until killed; read stdin lines, each
+//	                       a number N: allocate N MiB more, touch every page,
+//	                       print "allocated M" (M MiB in all); print "ready" first
 //	tick                   print "tick" every 5ms to stdout until a write fails
 //	orphan-writer N        start a copy of itself in tick mode, which inherits
 //	                       its process group, stdout and stderr, print the copy's
@@ -208,7 +217,7 @@ func runHelper(mode string, args []string) int {
 		}
 		return 0
 	case "flood":
-		line := []byte(strings.Repeat("x", 99) + "\n")
+		line := []byte(arg(0, strings.Repeat("x", 99)) + "\n")
 		w := bufio.NewWriterSize(os.Stdout, 64<<10)
 		for {
 			if _, err = w.Write(line); err != nil {
@@ -231,12 +240,54 @@ func runHelper(mode string, args []string) int {
 		}
 	case "print":
 		var text string
+		var code int
 		if text, err = strconv.Unquote(arg(0, "")); err != nil {
 			break
 		}
-		if _, err = io.WriteString(os.Stdout, text); err == nil {
-			return 0
+		if code, err = num(1, "0"); err != nil {
+			break
 		}
+		if _, err = io.WriteString(os.Stdout, text); err == nil {
+			return code
+		}
+	case "say":
+		var out, errText string
+		if out, err = strconv.Unquote(arg(0, `""`)); err != nil {
+			break
+		}
+		if errText, err = strconv.Unquote(arg(1, `""`)); err != nil {
+			break
+		}
+		if _, err = io.WriteString(os.Stdout, out); err != nil {
+			break
+		}
+		if _, err = io.WriteString(os.Stderr, errText); err != nil {
+			break
+		}
+		blockForever()
+	case "burn":
+		go spin()
+		fmt.Println("ready")
+		var held [][]byte
+		in := bufio.NewScanner(os.Stdin)
+		total := 0
+		for in.Scan() && err == nil {
+			var n int
+			if n, err = strconv.Atoi(in.Text()); err != nil {
+				break
+			}
+			block := make([]byte, n<<20)
+			for i := 0; i < len(block); i += 4096 {
+				block[i] = 1 // resident only once touched
+			}
+			held = append(held, block)
+			total += n
+			_, err = fmt.Println("allocated", total)
+		}
+		if err == nil {
+			blockForever() // stdin ended: keep burning, holding the memory
+		}
+		runtime.KeepAlive(held)
 	case "tick":
 		for {
 			if _, err = io.WriteString(os.Stdout, "tick\n"); err != nil {
@@ -358,6 +409,15 @@ func helperCommand(mode string) *exec.Cmd {
 	})
 	cmd.Env = append(cmd.Env, helperEnv+"="+mode, "GORACE="+helperGORACE())
 	return cmd
+}
+
+// spin keeps one core busy.
+func spin() {
+	for n := uint64(0); ; n++ {
+		if n == 0 {
+			runtime.Gosched() // never, in practice; keeps the loop from being dead code
+		}
+	}
 }
 
 // blockForever parks the helper until a signal ends it. The sleep keeps the

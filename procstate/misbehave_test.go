@@ -43,9 +43,9 @@ func TestGrandchildHoldsOutput(t *testing.T) {
 		waitDelay = 200 * time.Millisecond
 		lines     = 1000
 	)
-	ignore := goleak.IgnoreCurrent()
 	ctx := testContext(t)
 	s := newSupervisor(t, Config{WaitDelay: waitDelay})
+	ignore := goleak.IgnoreCurrent() // the supervisor's own goroutines stay
 
 	start := time.Now()
 	p, err := s.Start(helperSpec("orphan-writer", strconv.Itoa(lines)))

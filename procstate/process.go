@@ -35,6 +35,14 @@ type Process struct {
 	stopDone chan struct{} // non-nil once a stop sequence runs; closed when it ends
 	loop     restartLoop   // where the name's restarts stand
 
+	// Findings (see findings.go): published by the analyzer, read without
+	// lock; an is its progress, owned by the analyzer goroutine.
+	findings atomic.Pointer[Findings]
+	analyzed chan struct{} // closed once the final findings are published
+	runEnd   atomic.Uint64 // the run's last line, once its output is drained; 0 before
+	grew     atomic.Bool   // set by the pipe readers when lines came, cleared by the analyzer when it looks
+	an       analysis
+
 	stdin         atomic.Pointer[stdinPipe] // our end of its stdin, if it has one
 	killed        atomic.Bool               // the stop sequence had to SIGKILL
 	groupDoneOnce atomic.Bool               // groupDone ran: the group is gone (or killed) and never signalled again

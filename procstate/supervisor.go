@@ -75,6 +75,10 @@ type Config struct {
 	// Clock times restart backoffs; nil is the real clock. Tests inject
 	// one they advance by hand.
 	Clock Clock
+
+	// noAnalysis turns the analyzer off: Findings stay empty (and Final
+	// at a run's end). Benchmarks compare ingest without it.
+	noAnalysis bool
 }
 
 // Clock is the time source of restart backoffs.
@@ -178,6 +182,7 @@ type Supervisor struct {
 
 	wg   sync.WaitGroup // waiters, pipe readers and stop sequences
 	reap *reaper        // tracks direct children; reaps orphaned descendants
+	an   *analyzer      // reads the logs for findings; nil with Config.noAnalysis
 
 	deferMu  sync.Mutex
 	deferred map[*Process]struct{} // guarded by deferMu: exited, but their group has members left
@@ -213,6 +218,9 @@ func New(cfg Config, log zerolog.Logger) (*Supervisor, error) {
 	}
 	s.reap = newReaper(cfg.Subreaper, cfg.OtherChildren, s.recheckDeferred, s.log)
 	s.idx.Store(&index{byName: map[string]*Process{}})
+	if !cfg.noAnalysis {
+		s.startAnalyzer()
+	}
 	return s, nil
 }
 
@@ -340,7 +348,9 @@ func (s *Supervisor) register(spec Spec, from *Process, loop restartLoop) (p, re
 		changes:  s.changes,
 		exited:   make(chan struct{}),
 		done:     make(chan struct{}),
+		analyzed: make(chan struct{}),
 	}
+	p.an.cursor = p.logFrom
 	p.rec.Store(&Record{
 		Name:      name,
 		Argv:      slices.Clone(spec.Argv),
@@ -418,6 +428,12 @@ func (s *Supervisor) pruneLocked() {
 		s.pruned[p.name] = prunedName{lastSeq: p.log.Stats().LastSeq, restarts: p.Record().Restarts}
 	}
 	s.storeIndexLocked(ix, nil, drop)
+}
+
+// stopBackground stops the supervisor's own goroutines, which New started,
+// and waits for them.
+func (s *Supervisor) stopBackground() {
+	s.stopAnalyzer()
 }
 
 // deferGroup notes that p has exited with members of its group left; see
@@ -590,6 +606,7 @@ func (s *Supervisor) Close(ctx context.Context) error {
 		}
 	}
 	s.wg.Wait()
+	s.stopBackground() // after every exit is published: their final findings
 	// Descendants that left their process group (setsid) were reparented to
 	// us when their parent died: nothing else would stop them.
 	s.reap.killOrphans(2 * time.Second)
