@@ -6,7 +6,8 @@
 // # Concurrency contract
 //
 // Readers never take a lock that a writer holds. [Supervisor.Get],
-// [Supervisor.Processes], [Process.Record], [Process.Findings] and every
+// [Supervisor.Processes], [Process.Record], [Process.Findings],
+// [Process.Usage] and every
 // read method of a process's log ring ([Process.Log]) are
 // atomic loads of immutable values: any number of goroutines may call them at
 // any time, at full speed, while processes start, stop and flood output.
@@ -35,6 +36,12 @@
 //     otherwise). Once the analyzer has stopped (Close), a run that ends
 //     is finished by its own waiter, the only goroutine left that touches
 //     that run's analysis.
+//   - A run's [Usage] is owned by the supervisor's usage sampler (Linux),
+//     which samples every running run's process group at most once per
+//     UsageEvery, only while someone wants usage ([Supervisor.WantUsage]:
+//     an atomic store, and a wake-up when the sampler sleeps), and
+//     publishes each sample with one atomic store. The readings it
+//     compares samples with are its own.
 //   - Process groups are signalled only through internal/pgroup (see
 //     Platforms below); the groups of exited processes whose members
 //     outlived them are listed, under Supervisor.deferMu, until they are
@@ -43,8 +50,10 @@
 // Every goroutine started here has an owner and a wait: per child, one waiter
 // goroutine (the only caller of Wait) and two pipe readers, all joined before
 // the exit is published or, at the latest, by [Supervisor.Close]; per
-// supervisor, the analyzer, started by [New] and stopped and joined by
-// Close, after the final findings of every run.
+// supervisor, the analyzer and (Linux) the usage sampler, started by [New]
+// and stopped and joined by Close, the analyzer after the final findings of
+// every run. Neither runs while there is nothing to do: the analyzer sleeps
+// until a log grows or a run ends, the sampler until usage is wanted.
 //
 // Waiting for a change is done with [Record.Changed], a channel closed when
 // the record is superseded, combined with the caller's context; or, for a

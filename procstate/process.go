@@ -42,6 +42,8 @@ type Process struct {
 	runEnd   atomic.Uint64 // the run's last line, once its output is drained; 0 before
 	grew     atomic.Bool   // set by the pipe readers when lines came, cleared by the analyzer when it looks
 	an       analysis
+	// usage is the newest usage sample, published by the sampler.
+	usage atomic.Pointer[Usage]
 
 	stdin         atomic.Pointer[stdinPipe] // our end of its stdin, if it has one
 	killed        atomic.Bool               // the stop sequence had to SIGKILL

@@ -79,6 +79,10 @@ type Config struct {
 	// noAnalysis turns the analyzer off: Findings stay empty (and Final
 	// at a run's end). Benchmarks compare ingest without it.
 	noAnalysis bool
+	// usageEvery and usageLinger replace UsageEvery and UsageLinger, and
+	// usageIdle is called each time sampling stops: tests set them.
+	usageEvery, usageLinger time.Duration
+	usageIdle               func()
 }
 
 // Clock is the time source of restart backoffs.
@@ -155,6 +159,8 @@ func (c Config) withDefaults() (Config, error) {
 	c.LogBytes = cmp.Or(c.LogBytes, DefaultLogBytes)
 	c.WaitDelay = cmp.Or(c.WaitDelay, DefaultWaitDelay)
 	c.StopGrace = cmp.Or(c.StopGrace, DefaultStopGrace)
+	c.usageEvery = cmp.Or(c.usageEvery, UsageEvery)
+	c.usageLinger = cmp.Or(c.usageLinger, UsageLinger)
 	if c.Clock == nil {
 		c.Clock = realClock{}
 	}
@@ -180,9 +186,10 @@ type Supervisor struct {
 	live   int
 	closed bool
 
-	wg   sync.WaitGroup // waiters, pipe readers and stop sequences
-	reap *reaper        // tracks direct children; reaps orphaned descendants
-	an   *analyzer      // reads the logs for findings; nil with Config.noAnalysis
+	wg    sync.WaitGroup // waiters, pipe readers and stop sequences
+	reap  *reaper        // tracks direct children; reaps orphaned descendants
+	an    *analyzer      // reads the logs for findings; nil with Config.noAnalysis
+	usage *sampler       // samples usage while wanted; nil where unsupported
 
 	deferMu  sync.Mutex
 	deferred map[*Process]struct{} // guarded by deferMu: exited, but their group has members left
@@ -220,6 +227,9 @@ func New(cfg Config, log zerolog.Logger) (*Supervisor, error) {
 	s.idx.Store(&index{byName: map[string]*Process{}})
 	if !cfg.noAnalysis {
 		s.startAnalyzer()
+	}
+	if UsageSupported {
+		s.startSampler(cfg)
 	}
 	return s, nil
 }
@@ -434,6 +444,7 @@ func (s *Supervisor) pruneLocked() {
 // and waits for them.
 func (s *Supervisor) stopBackground() {
 	s.stopAnalyzer()
+	s.stopSampler()
 }
 
 // deferGroup notes that p has exited with members of its group left; see
