@@ -263,3 +263,36 @@ func TestCut(t *testing.T) {
 		})
 	}
 }
+
+// TestObservationAllocs: reading findings and usage, wanting usage and
+// watching for changes allocate nothing: they are atomic loads and stores.
+func TestObservationAllocs(t *testing.T) {
+	ctx := testContext(t)
+	s := newSupervisor(t, Config{})
+	p, err := s.Start(helperSpec("say", strconv.Quote(goError+"\n")))
+	require.NoError(t, err)
+	awaitFindings(t, ctx, s, p, func(f Findings) bool { return f.Errors == 1 })
+	var f Findings
+	var u Usage
+	tests := []struct {
+		name string
+		read func()
+	}{
+		{"Findings", func() { f = p.Findings() }},
+		{"Usage", func() { u, _ = p.Usage() }},
+		{"WantUsage", s.WantUsage},
+		{"Generation+Changes", func() { _, done := s.Changes(s.Generation()); done() }},
+	}
+	allocs := make([]float64, len(tests))
+	for i, tt := range tests {
+		allocs[i] = testing.AllocsPerRun(1000, tt.read)
+	}
+	assert.Equal(t, goError, lineText(f.LastError))
+	_ = u
+	if raceEnabled {
+		t.Skipf("allocation counts are not meaningful under -race (got %v)", allocs)
+	}
+	for i, tt := range tests {
+		assert.Zero(t, allocs[i], tt.name)
+	}
+}

@@ -105,7 +105,20 @@ type groupReading struct {
 	members []cpuReading // sorted by pid
 	at      time.Time
 	tick    uint64 // pgroup.Now() at the sample: members started after it are new
+	ports   []int  // never modified
+	portsAt time.Time
 }
+
+// readings is what the sampler keeps between two samples while sampling:
+// the last reading of each run, and the ports any run listened on.
+type readings struct {
+	runs map[*Process]groupReading
+	all  []int
+}
+
+// portsRefresh bounds how long a run's ports are taken from an earlier
+// sample when no port opened or closed anywhere (see sampleOnce).
+const portsRefresh = 10 * time.Second
 
 // startSampler starts the usage sampler goroutine, which Close stops.
 func (s *Supervisor) startSampler(cfg Config) {
@@ -146,7 +159,7 @@ func (s *Supervisor) sample(u *sampler) {
 			continue // a stale wake-up
 		}
 		u.sampling.Store(true)
-		last := map[*Process]groupReading{}
+		last := &readings{runs: map[*Process]groupReading{}}
 		for {
 			s.sampleOnce(last)
 			if !u.want() {
@@ -177,9 +190,17 @@ func (u *sampler) want() bool {
 }
 
 // sampleOnce reads the usage of every running run, publishes it for the
-// runs read before (last), and keeps the readings in last for the next
-// sample.
-func (s *Supervisor) sampleOnce(last map[*Process]groupReading) {
+// runs read before, and keeps the readings in last for the next sample.
+//
+// One scan of /proc finds every run's processes. Which ports they listen
+// on takes the kernel's table of the network namespace's TCP sockets,
+// whose reading costs milliseconds on a machine with much memory (the
+// kernel walks every bucket of its hash tables), whatever the number of
+// sockets. So the table is read once for all runs together; a run's own
+// ports are read again only when that set changed, for a run seen the
+// first time, and at least every portsRefresh: a port that moves from one
+// run to another between two samples, the set unchanged, shows late.
+func (s *Supervisor) sampleOnce(last *readings) {
 	var procs []*Process
 	var pgids []int
 	for _, p := range s.Processes() {
@@ -188,9 +209,9 @@ func (s *Supervisor) sampleOnce(last map[*Process]groupReading) {
 			pgids = append(pgids, r.Pid)
 		}
 	}
-	for p := range last {
+	for p := range last.runs {
 		if !slices.Contains(procs, p) {
-			delete(last, p) // ended, or replaced by its next run
+			delete(last.runs, p) // ended, or replaced by its next run
 		}
 	}
 	if len(procs) == 0 {
@@ -203,6 +224,15 @@ func (s *Supervisor) sampleOnce(last map[*Process]groupReading) {
 		s.log.Debug().Err(err).Msg("sample usage")
 		return
 	}
+	var every []int
+	for _, members := range trees {
+		for _, m := range members {
+			every = append(every, m.Pid)
+		}
+	}
+	all, _ := probe.Listening(every)
+	portsMoved := !slices.Equal(all, last.all)
+	last.all = all
 	published := false
 	for i, p := range procs {
 		members := trees[pgids[i]]
@@ -217,16 +247,24 @@ func (s *Supervisor) sampleOnce(last map[*Process]groupReading) {
 			}
 		}
 		slices.SortFunc(now.members, func(a, b cpuReading) int { return a.pid - b.pid })
-		before, ok := last[p]
-		last[p] = now
+		before, ok := last.runs[p]
+		switch {
+		case len(all) == 0:
+			now.portsAt = at
+		case !ok || portsMoved || at.Sub(before.portsAt) >= portsRefresh:
+			now.ports, _ = probe.Listening(pids)
+			now.portsAt = at
+		default:
+			now.ports, now.portsAt = before.ports, before.portsAt
+		}
+		last.runs[p] = now
 		if !ok {
 			continue // CPU needs two readings
 		}
-		ports, _ := probe.Listening(pids)
 		p.usage.Store(&Usage{
 			CPUPct:   cpuPct(before, now),
 			RSSBytes: rss,
-			Ports:    ports,
+			Ports:    slices.Clone(now.ports),
 			At:       at,
 		})
 		published = true

@@ -75,10 +75,13 @@ func TestUsageCPUAndMemory(t *testing.T) {
 }
 
 // TestUsagePorts: the ports a run's group listens on, a grandchild's
-// included.
+// included, and not those of another run.
 func TestUsagePorts(t *testing.T) {
 	ctx := testContext(t)
 	s := newSupervisor(t, Config{usageEvery: 50 * time.Millisecond})
+	quiet, err := s.Start(helperSpec("sleep"))
+	require.NoError(t, err)
+	awaitUsage(t, ctx, s, quiet, func(Usage) bool { return true }) // sampled before the port opens
 	p, err := s.Start(helperSpec("grandchild-listen"))
 	require.NoError(t, err)
 	res, err := p.Wait(ctx, Condition{Match: func(s string) bool { return strings.HasPrefix(s, "port ") }, Timeout: testTimeout}, nil)
@@ -88,6 +91,8 @@ func TestUsagePorts(t *testing.T) {
 	require.NoError(t, err)
 	u, _ := awaitUsage(t, ctx, s, p, func(u Usage) bool { return len(u.Ports) > 0 })
 	assert.Equal(t, []int{port}, u.Ports)
+	q, _ := awaitUsage(t, ctx, s, quiet, func(v Usage) bool { return !v.At.Before(u.At) })
+	assert.Empty(t, q.Ports, "the other run listens on nothing")
 }
 
 // TestUsageOnlyWhileWanted: sampling stops UsageLinger after the last want
