@@ -121,55 +121,62 @@ func listHandler(sup *procstate.Supervisor, proj *project.Project) server.ToolHa
 		if bad != nil {
 			return bad, nil
 		}
-		version := sup.Version()
-		now := time.Now()
-		dir := sup.Config().Dir
-		procs := sup.Processes()
-		var snap *project.Snapshot
-		if proj != nil {
-			snap = proj.Snapshot()
-		}
-		limit := args.limit()
-		res := listResult{Processes: make([]processInfo, 0, min(limit, len(procs))), Cwd: dir, Version: version}
-		add := func(name string, info func() processInfo) {
-			res.Total++
-			switch {
-			case name <= args.After && args.After != "":
-			case len(res.Processes) == limit:
-				res.NextAfter = res.Processes[limit-1].Name
-			default:
-				res.Processes = append(res.Processes, info())
-			}
-		}
-		// Processes and the project's idle ones, merged by name.
-		var idle []string
-		if snap != nil {
-			res.ConfigErrors = snap.Errors
-			if args.keepIdle() {
-				idle = snap.Names
-			}
-		}
-		for _, p := range procs {
-			for len(idle) > 0 && idle[0] < p.Name() {
-				def := snap.Def(idle[0])
-				add(idle[0], func() processInfo { return idleInfo(def) })
-				idle = idle[1:]
-			}
-			if len(idle) > 0 && idle[0] == p.Name() {
-				idle = idle[1:] // it runs, or ran
-			}
-			rec := p.Record() // one load: the filter and the entry see the same record
-			if !args.keep(rec.Status) {
-				continue
-			}
-			add(p.Name(), func() processInfo { return infoFrom(rec, p.Log().Stats(), now, dir) })
-		}
-		for _, name := range idle {
-			def := snap.Def(name)
-			add(name, func() processInfo { return idleInfo(def) })
-		}
+		res := listPage(sup, proj, args)
 		return structured(res, listText(res, *args)), nil
 	}
+}
+
+// listPage is the page of the process list that args select.
+func listPage(sup *procstate.Supervisor, proj *project.Project, args *listArgs) listResult {
+	sup.WantUsage() // sampled while someone looks
+	version := sup.Version()
+	now := time.Now()
+	dir := sup.Config().Dir
+	procs := sup.Processes()
+	var snap *project.Snapshot
+	if proj != nil {
+		snap = proj.Snapshot()
+	}
+	limit := args.limit()
+	res := listResult{Processes: make([]processInfo, 0, min(limit, len(procs))), Cwd: dir, Version: version}
+	add := func(name string, info func() processInfo) {
+		res.Total++
+		switch {
+		case name <= args.After && args.After != "":
+		case len(res.Processes) == limit:
+			res.NextAfter = res.Processes[limit-1].Name
+		default:
+			res.Processes = append(res.Processes, info())
+		}
+	}
+	// Processes and the project's idle ones, merged by name.
+	var idle []string
+	if snap != nil {
+		res.ConfigErrors = snap.Errors
+		if args.keepIdle() {
+			idle = snap.Names
+		}
+	}
+	for _, p := range procs {
+		for len(idle) > 0 && idle[0] < p.Name() {
+			def := snap.Def(idle[0])
+			add(idle[0], func() processInfo { return idleInfo(def) })
+			idle = idle[1:]
+		}
+		if len(idle) > 0 && idle[0] == p.Name() {
+			idle = idle[1:] // it runs, or ran
+		}
+		rec := p.Record() // one load: the filter and the entry see the same record
+		if !args.keep(rec.Status) {
+			continue
+		}
+		add(p.Name(), func() processInfo { return infoFrom(p, rec, now, dir) })
+	}
+	for _, name := range idle {
+		def := snap.Def(name)
+		add(name, func() processInfo { return idleInfo(def) })
+	}
+	return res
 }
 
 // listText is one line per process:

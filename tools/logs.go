@@ -348,41 +348,50 @@ func logsHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 		if p == nil {
 			return unknownProcess(sup, args.Name), nil
 		}
-		// The record first: once it says exited, the log holds everything.
-		rec := p.Record()
-		page, err := p.Log().Read(args.query())
+		res, err := oneLog(p, args)
 		var ahead *logring.CursorAheadError
 		if errors.As(err, &ahead) {
 			return toolError(`"since" %d is past the newest line of %q (%d): pass since=%d to read what comes next, or omit since to read the tail`,
 				ahead.Since, args.Name, ahead.Newest, ahead.Newest), nil
 		}
-		res := logsResult{
-			Name:      args.Name,
-			Status:    string(rec.Status),
-			NextSince: page.NextSince,
-			Missed:    page.Missed,
-			More:      page.More,
-		}
-		if ended(rec) {
-			if rec.Signal != "" {
-				res.Signal = rec.Signal
-			} else {
-				code := rec.ExitCode
-				res.ExitCode = &code
-			}
-		}
-		lines, isContext := page.Lines, []bool(nil)
-		if args.Context > 0 {
-			lines, isContext = withContext(p.Log(), lines, args.Context, args.contextMatch())
-		}
-		gaps := false
-		if len(lines) > 0 {
-			res.FirstSeq = lines[0].Seq
-			gaps = lines[len(lines)-1].Seq-res.FirstSeq != uint64(len(lines)-1)
-		}
-		res.fill(lines, isContext, args, gaps)
 		return structured(res, logsText(res)), nil
 	}
+}
+
+// oneLog reads a page of one process's log.
+func oneLog(p *procstate.Process, args *logsArgs) (logsResult, error) {
+	// The record first: once it says exited, the log holds everything.
+	rec := p.Record()
+	page, err := p.Log().Read(args.query())
+	if err != nil {
+		return logsResult{}, err
+	}
+	res := logsResult{
+		Name:      p.Name(),
+		Status:    string(rec.Status),
+		NextSince: page.NextSince,
+		Missed:    page.Missed,
+		More:      page.More,
+	}
+	if ended(rec) {
+		if rec.Signal != "" {
+			res.Signal = rec.Signal
+		} else {
+			code := rec.ExitCode
+			res.ExitCode = &code
+		}
+	}
+	lines, isContext := page.Lines, []bool(nil)
+	if args.Context > 0 {
+		lines, isContext = withContext(p.Log(), lines, args.Context, args.contextMatch())
+	}
+	gaps := false
+	if len(lines) > 0 {
+		res.FirstSeq = lines[0].Seq
+		gaps = lines[len(lines)-1].Seq-res.FirstSeq != uint64(len(lines)-1)
+	}
+	res.fill(lines, isContext, args, gaps)
+	return res, nil
 }
 
 // withContext adds up to n lines before and after each line of matches

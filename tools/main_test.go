@@ -55,7 +55,7 @@ func newHarnessWith(t testing.TB, cfg procstate.Config, policy Policy, opts ...O
 	sup, err := procstate.New(cfg, zerolog.Nop())
 	require.NoError(t, err)
 	srv := NewServer(sup, "test", policy, zerolog.Nop(), opts...)
-	c, err := client.NewInProcessClientWithOptions(srv, client.WithProtocolVersion(mcp.LATEST_LEGACY_PROTOCOL_VERSION))
+	c, err := client.NewInProcessClientWithOptions(srv.MCPServer, client.WithProtocolVersion(mcp.LATEST_LEGACY_PROTOCOL_VERSION))
 	require.NoError(t, err)
 	ctx := context.Background()
 	require.NoError(t, c.Start(ctx))
@@ -72,7 +72,8 @@ func newHarnessWith(t testing.TB, cfg procstate.Config, policy Policy, opts ...O
 		c.Close()
 	})
 
-	h := &harness{t: t, sup: sup, srv: srv, client: c, schemas: map[string]*jsonschema.Schema{}}
+	t.Cleanup(srv.Close) // before the supervisor's Close: cleanups run last first
+	h := &harness{t: t, sup: sup, srv: srv.MCPServer, client: c, schemas: map[string]*jsonschema.Schema{}}
 	list, err := c.ListTools(ctx, mcp.ListToolsRequest{})
 	require.NoError(t, err)
 	compiler := jsonschema.NewCompiler()

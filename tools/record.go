@@ -1,10 +1,10 @@
 package tools
 
 import (
+	"math"
 	"strconv"
 	"time"
 
-	"github.com/brummer-mcp/brummer-mcp/logring"
 	"github.com/brummer-mcp/brummer-mcp/procstate"
 )
 
@@ -36,6 +36,21 @@ type processInfo struct {
 	Evicted uint64 `json:"evicted,omitempty"`
 	// Source, for an idle process, is the file that defines it.
 	Source string `json:"source,omitempty"`
+	// What the run printed: the URLs, and the lines detected as errors.
+	URLs      []string   `json:"urls,omitempty"`
+	Errors    int        `json:"errors,omitempty"`
+	LastError *errorLine `json:"last_error,omitempty"`
+	// What its process group uses (Linux, while asked): listening TCP
+	// ports, CPU percent of one core, resident memory.
+	Ports    []int    `json:"ports,omitempty"`
+	CPUPct   *float64 `json:"cpu_pct,omitempty"`
+	RSSBytes uint64   `json:"rss_bytes,omitempty"`
+}
+
+// errorLine is a detected error line: its seq, for process_logs, and text.
+type errorLine struct {
+	Seq  uint64 `json:"seq"`
+	Text string `json:"text"`
 }
 
 // formatTime renders t as RFC 3339 in UTC with milliseconds, exact enough
@@ -85,11 +100,13 @@ func appendDigits(b []byte, n, width int) []byte {
 // record and its ring's counters. dir is the server's default working
 // directory.
 func infoOf(p *procstate.Process, now time.Time, dir string) processInfo {
-	return infoFrom(p.Record(), p.Log().Stats(), now, dir)
+	return infoFrom(p, p.Record(), now, dir)
 }
 
-// infoFrom builds the tool view of a record and log counters.
-func infoFrom(r *procstate.Record, st logring.Stats, now time.Time, dir string) processInfo {
+// infoFrom builds the tool view of run p with record r (one load, which
+// the caller may have filtered on), its log counters, findings and usage.
+func infoFrom(p *procstate.Process, r *procstate.Record, now time.Time, dir string) processInfo {
+	st := p.Log().Stats()
 	info := processInfo{
 		Name:          r.Name,
 		Status:        string(r.Status),
@@ -111,6 +128,16 @@ func infoFrom(r *procstate.Record, st logring.Stats, now time.Time, dir string) 
 	if ended(r) && r.Signal == "" && r.ExitCode >= 0 {
 		code := r.ExitCode
 		info.ExitCode = &code
+	}
+	if f := p.Findings(); f.Errors > 0 || len(f.URLs) > 0 {
+		info.URLs, info.Errors = f.URLs, f.Errors
+		if f.LastError != nil {
+			info.LastError = &errorLine{Seq: f.LastError.Seq, Text: stripANSI(f.LastError.Text)}
+		}
+	}
+	if u, ok := p.Usage(); ok {
+		pct := math.Round(u.CPUPct*10) / 10
+		info.Ports, info.CPUPct, info.RSSBytes = u.Ports, &pct, u.RSSBytes
 	}
 	return info
 }

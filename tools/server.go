@@ -44,38 +44,64 @@ Prefer this over running long commands in a shell: nothing blocks, nothing is or
 type Option func(*settings)
 
 type settings struct {
-	project    *project.Project
-	serverOpts []server.ServerOption
+	project     *project.Project
+	hooks       []func(*server.Hooks)
+	middlewares []server.ToolHandlerMiddleware
 }
 
 // WithProject lets process_start run the project's scripts and
 // process_list show them.
 func WithProject(p *project.Project) Option { return func(s *settings) { s.project = p } }
 
-// WithServerOptions adds MCP server options after the server's own (the
-// transports' session hooks and middleware).
-func WithServerOptions(opts ...server.ServerOption) Option {
-	return func(s *settings) { s.serverOpts = append(s.serverOpts, opts...) }
+// WithSessionHooks lets a transport add its session hooks to the server's.
+func WithSessionHooks(add func(*server.Hooks)) Option {
+	return func(s *settings) { s.hooks = append(s.hooks, add) }
 }
 
+// WithMiddleware adds a tool middleware inside the server's own.
+func WithMiddleware(mw server.ToolHandlerMiddleware) Option {
+	return func(s *settings) { s.middlewares = append(s.middlewares, mw) }
+}
+
+// Server is the MCP server of the process tools and resources, with the
+// goroutine that tells its clients what changed (news.go).
+type Server struct {
+	*server.MCPServer
+	news *news
+}
+
+// Close stops telling clients what changed. The MCP server itself is the
+// transports' to shut down.
+func (s *Server) Close() { s.news.close() }
+
 // NewServer returns an MCP server offering the process tools backed by sup,
-// within the limits of policy.
-func NewServer(sup *procstate.Supervisor, version string, policy Policy, log zerolog.Logger, options ...Option) *server.MCPServer {
+// within the limits of policy. Close it when done.
+func NewServer(sup *procstate.Supervisor, version string, policy Policy, log zerolog.Logger, options ...Option) *Server {
 	var set settings
 	for _, o := range options {
 		o(&set)
 	}
-	opts := set.serverOpts
 	log = log.With().Str("component", "tools").Logger()
-	s := server.NewMCPServer("brummer-mcp", version, append([]server.ServerOption{
+	hooks := &server.Hooks{}
+	for _, add := range set.hooks {
+		add(hooks)
+	}
+	opts := []server.ServerOption{
 		server.WithTitle("brummer process manager"),
 		server.WithInstructions(Instructions),
 		server.WithToolCapabilities(false),
+		server.WithResourceCapabilities(true, true),
 		server.WithLogging(),
 		server.WithRecovery(),
+		server.WithHooks(hooks),
 		server.WithToolHandlerMiddleware(logCalls(log)),
 		server.WithToolHandlerMiddleware(flushNotifications),
-	}, opts...)...)
+	}
+	for _, mw := range set.middlewares {
+		opts = append(opts, server.WithToolHandlerMiddleware(mw))
+	}
+	s := server.NewMCPServer("brummer-mcp", version, opts...)
+	addResources(s, sup, set.project, hooks)
 	s.AddTools(
 		server.ServerTool{Tool: listTool(), Handler: listHandler(sup, set.project)},
 		server.ServerTool{Tool: logsTool(), Handler: logsHandler(sup)},
@@ -89,7 +115,7 @@ func NewServer(sup *procstate.Supervisor, version string, policy Policy, log zer
 			server.ServerTool{Tool: inputTool(), Handler: inputHandler(sup)},
 		)
 	}
-	return s
+	return &Server{MCPServer: s, news: startNews(s, sup, hooks, log)}
 }
 
 // logCalls logs every tool call at debug level, with its duration and

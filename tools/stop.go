@@ -128,7 +128,7 @@ func stopHandler(sup *procstate.Supervisor) server.ToolHandlerFunc {
 
 func stopOutcome(res procstate.StopResult) stopResult {
 	return stopResult{
-		processInfo:    infoFrom(res.Record, res.Process.Log().Stats(), time.Now(), ""),
+		processInfo:    infoFrom(res.Process, res.Record, time.Now(), ""),
 		AlreadyStopped: res.AlreadyStopped,
 		Killed:         res.Killed,
 	}

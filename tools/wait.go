@@ -298,7 +298,7 @@ func waited(res procstate.WaitResult, tail int) waitedInfo {
 			w.Tail[i] = streamPrefix(l.Stream) + stripANSI(l.Text)
 		}
 	}
-	return waitedInfo{processInfo: infoFrom(res.Record, st, time.Now(), ""), Wait: w}
+	return waitedInfo{processInfo: infoFrom(p, res.Record, time.Now(), ""), Wait: w}
 }
 
 // streamPrefix marks a line of stream s in text: stdout is unmarked.

@@ -53,7 +53,9 @@ func newStack(t *testing.T) *stack {
 		defer cancel()
 		assert.NoError(t, sup.Close(ctx))
 	})
-	return &stack{sup: sup, srv: tools.NewServer(sup, "test", tools.Policy{}, zerolog.Nop())}
+	srv := tools.NewServer(sup, "test", tools.Policy{}, zerolog.Nop())
+	t.Cleanup(srv.Close)
+	return &stack{sup: sup, srv: srv.MCPServer}
 }
 
 func newSupervisor(t *testing.T) *procstate.Supervisor {
@@ -635,7 +637,9 @@ func TestDisconnectKeepsProcesses(t *testing.T) {
 // supervisor's Close afterwards leaves no child behind.
 func TestShutdown(t *testing.T) {
 	sup := newSupervisor(t)
-	h, err := transport.NewHTTP(tools.NewServer(sup, "test", tools.Policy{}, zerolog.Nop()), transport.HTTPConfig{Addr: "127.0.0.1:0"}, zerolog.Nop())
+	srv := tools.NewServer(sup, "test", tools.Policy{}, zerolog.Nop())
+	t.Cleanup(srv.Close)
+	h, err := transport.NewHTTP(srv.MCPServer, transport.HTTPConfig{Addr: "127.0.0.1:0"}, zerolog.Nop())
 	require.NoError(t, err)
 	require.NoError(t, h.Listen())
 	served := make(chan error, 1)

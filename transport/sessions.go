@@ -29,14 +29,6 @@ func NewSessionCalls() *SessionCalls {
 	return &SessionCalls{calls: make(map[string]*callSet)}
 }
 
-// Options are the MCP server options that wire sc in: its hooks and its
-// middleware.
-func (sc *SessionCalls) Options() []server.ServerOption {
-	h := &server.Hooks{}
-	sc.Hooks(h)
-	return []server.ServerOption{server.WithHooks(h), server.WithToolHandlerMiddleware(sc.Middleware)}
-}
-
 // Hooks adds the hook that cancels a session's calls when it unregisters.
 func (sc *SessionCalls) Hooks(h *server.Hooks) {
 	h.AddOnUnregisterSession(func(_ context.Context, s server.ClientSession) {

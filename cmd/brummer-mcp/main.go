@@ -226,9 +226,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 
 	// A session that ends (an SSE stream that closes) cancels its calls.
+	calls := transport.NewSessionCalls()
 	srv := tools.NewServer(sup, versionString(), o.policy, log,
 		tools.WithProject(project.New(sup.Config().Dir, log)),
-		tools.WithServerOptions(transport.NewSessionCalls().Options()...))
+		tools.WithSessionHooks(calls.Hooks), tools.WithMiddleware(calls.Middleware))
+	defer srv.Close()
 
 	var web *transport.HTTP
 	httpErr := make(chan error, 1)
@@ -250,7 +252,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			}
 			cfg.Listener = ln
 		}
-		web, err = transport.NewHTTP(srv, cfg, log)
+		web, err = transport.NewHTTP(srv.MCPServer, cfg, log)
 		if err != nil { // a configuration mistake: say so plainly, like a bad flag
 			fmt.Fprintln(stderr, "brummer-mcp: --http:", err)
 			_ = sup.Close(context.Background())
@@ -283,7 +285,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			}
 		}
 		log.Info().Str("version", versionString()).Str("cwd", sup.Config().Dir).Msg("serving MCP on stdio")
-		err = transport.ServeStdio(ctx, srv, stdin, stdout, transport.StdioConfig{MaxLineBytes: o.maxBody}, log)
+		err = transport.ServeStdio(ctx, srv.MCPServer, stdin, stdout, transport.StdioConfig{MaxLineBytes: o.maxBody}, log)
 		switch {
 		case ctx.Err() != nil:
 			log.Info().Msg("signal received; shutting down")
