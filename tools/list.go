@@ -96,7 +96,7 @@ type listResult struct {
 func listTool() mcp.Tool {
 	return mcp.Tool{
 		Name: "process_list",
-		Description: "List processes: status, pid, exit code or signal, uptime, restarts, last_seq (newest log line). Exited ones stay, with their logs; " +
+		Description: "List processes: status, pid, exit code or signal, uptime, restarts, last_seq (newest log line), urls, errors and last_error, and on Linux ports, cpu_pct, rss_bytes. Exited ones stay, with their logs; " +
 			"idle: the project's scripts (process_start script). Paged: pass next_after as after.",
 		RawInputSchema: mustJSON(objectSchema(obj{
 			"status": obj{"type": "string", "enum": listStatuses, "description": "Default all."},
@@ -223,6 +223,18 @@ func listText(res listResult, args listArgs) string {
 		if info.Restarts > 0 {
 			b.WriteString(" restarts=")
 			b.Write(strconv.AppendInt(num[:0], int64(info.Restarts), 10))
+		}
+		if info.Errors > 0 {
+			b.WriteString(" errors=")
+			b.Write(strconv.AppendInt(num[:0], int64(info.Errors), 10))
+		}
+		for _, u := range info.URLs {
+			b.WriteByte(' ')
+			b.WriteString(u)
+		}
+		for _, port := range info.Ports {
+			b.WriteString(" :")
+			b.Write(strconv.AppendInt(num[:0], int64(port), 10))
 		}
 		b.WriteByte(' ')
 		b.WriteString(truncate(info.Command, 60))

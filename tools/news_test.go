@@ -216,3 +216,20 @@ func TestNewsAlerts(t *testing.T) {
 	assert.LessOrEqual(t, alerts, int(elapsed/alertEvery)+1, "%d alerts in %s", alerts, elapsed)
 	assert.Equal(t, "failed", alertData(t, n.got[last]).Status, "the last word is that it gave up")
 }
+
+// TestListFindings: the record shows the URLs a run printed and its
+// error lines, without asking the agent to grep.
+func TestListFindings(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, procstate.Config{})
+	ok[processInfo](h, "process_start", `{"name":"vite","command":"printf '  \\033[32m➜\\033[0m  Local:   http://0.0.0.0:5173/\\n'; echo 'src/a.ts(3,1): error TS2304: x'"}`)
+	h.waitDone("vite")
+	<-h.sup.Get("vite").Analyzed()
+	list, txt := ok[listResult](h, "process_list", ``)
+	p := list.Processes[0]
+	assert.Equal(t, []string{"http://localhost:5173/"}, p.URLs)
+	assert.Equal(t, 1, p.Errors)
+	require.NotNil(t, p.LastError)
+	assert.Equal(t, errorLine{Seq: 3, Text: "src/a.ts(3,1): error TS2304: x"}, *p.LastError)
+	assert.Contains(t, txt, "errors=1 http://localhost:5173/")
+}
