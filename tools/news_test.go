@@ -2,6 +2,7 @@ package tools
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -232,4 +233,66 @@ func TestListFindings(t *testing.T) {
 	require.NotNil(t, p.LastError)
 	assert.Equal(t, errorLine{Seq: 3, Text: "src/a.ts(3,1): error TS2304: x"}, *p.LastError)
 	assert.Contains(t, txt, "errors=1 http://localhost:5173/")
+}
+
+// slowSession is a client session whose notification queue holds two and
+// is read only when the test says so: a client that stopped reading.
+type slowSession struct {
+	ch    chan mcp.JSONRPCNotification
+	level mcp.LoggingLevel
+}
+
+func (s *slowSession) Initialize()                                         {}
+func (s *slowSession) Initialized() bool                                   { return true }
+func (s *slowSession) NotificationChannel() chan<- mcp.JSONRPCNotification { return s.ch }
+func (s *slowSession) SessionID() string                                   { return "slow" }
+func (s *slowSession) SetLogLevel(l mcp.LoggingLevel)                      { s.level = l }
+func (s *slowSession) GetLogLevel() mcp.LoggingLevel                       { return s.level }
+
+// TestNewsSlowClient: a session that does not read stalls nothing, and
+// once it reads again it gets every update it missed, merged: one per
+// resource.
+func TestNewsSlowClient(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, procstate.Config{})
+	slow := &slowSession{ch: make(chan mcp.JSONRPCNotification, 2), level: mcp.LoggingLevelError}
+	ctx := h.srv.WithContext(t.Context(), slow)
+	require.NoError(t, h.srv.RegisterSession(ctx, slow))
+	t.Cleanup(func() { h.srv.UnregisterSession(t.Context(), "slow") })
+	const n = 8
+	for i := range n {
+		ok[processInfo](h, "process_start", fmt.Sprintf(`{"name":"p%d","argv":["cat"],"stdin":true}`, i))
+		raw := fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"resources/subscribe","params":{"uri":"brummer://processes/p%d/logs"}}`, i+1, i)
+		resp := h.srv.HandleMessage(ctx, json.RawMessage(raw))
+		require.NotContains(t, string(mustJSON(resp)), `"error"`)
+	}
+	// Output on every log while the queue is full: the server goes on.
+	for round := range 3 {
+		for i := range n {
+			ok[inputResult](h, "process_input", fmt.Sprintf(`{"name":"p%d","text":"round %d"}`, i, round))
+		}
+	}
+	for i := range n {
+		h.waitLines(fmt.Sprintf("p%d", i), 4)
+	}
+	list, _ := ok[listResult](h, "process_list", ``)
+	assert.Len(t, list.Processes, n, "calls are served while the client does not read")
+
+	// It reads again: every log's update arrives, at most one per log
+	// since the last full flush.
+	got := map[string]int{}
+	deadline := time.After(10 * time.Second)
+	for len(got) < n {
+		select {
+		case m := <-slow.ch:
+			if m.Method == mcp.MethodNotificationResourceUpdated {
+				got[m.Params.AdditionalFields["uri"].(string)]++
+			}
+		case <-deadline:
+			t.Fatalf("updates missing: got %v", got)
+		}
+	}
+	for uri, c := range got {
+		assert.LessOrEqual(t, c, 3, "%s: merged, not one per line", uri)
+	}
 }
