@@ -52,7 +52,7 @@ type logsArgs struct {
 
 	re     *regexp.Regexp
 	after  int64 // Unix ns: lines read before are left out; 0: none
-	cursor mergeCursor
+	cursor procstate.MergeCursor
 }
 
 // Bounds of the newer log arguments.
@@ -91,7 +91,7 @@ func (a *logsArgs) validate() error {
 		}
 	}
 	if a.Cursor != "" {
-		c, err := parseCursor(a.Cursor)
+		c, err := procstate.ParseCursor(a.Cursor)
 		if err != nil {
 			return cursorError(a.Cursor, err)
 		}
@@ -447,24 +447,24 @@ func mergedLogs(sup *procstate.Supervisor, args *logsArgs) *mcp.CallToolResult {
 		}
 	}
 	q := args.query()
-	page := readMerged(procs, args.cursor, q.Tail, q.Limit, q.Match)
+	page := procstate.ReadMerged(procs, args.cursor, q.Tail, q.Limit, q.Match)
 	// The names table holds the processes of this page, in order of
 	// appearance; the cursor names every process read.
-	res := mergedResult{Proc: make([]int, len(page.lines)), Missed: page.missed, More: page.more}
+	res := mergedResult{Proc: make([]int, len(page.Lines)), Missed: page.Missed, More: page.More}
 	index := make([]int, len(procs))
-	lines := make([]logring.Line, len(page.lines))
-	for i, l := range page.lines {
-		if index[l.proc] == 0 {
-			res.Names = append(res.Names, procs[l.proc].Name())
-			index[l.proc] = len(res.Names)
+	lines := make([]logring.Line, len(page.Lines))
+	for i, l := range page.Lines {
+		if index[l.Proc] == 0 {
+			res.Names = append(res.Names, procs[l.Proc].Name())
+			index[l.Proc] = len(res.Names)
 		}
-		lines[i], res.Proc[i] = l.Line, index[l.proc]-1
+		lines[i], res.Proc[i] = l.Line, index[l.Proc]-1
 	}
 	if res.Names == nil {
 		res.Names = []string{}
 	}
 	res.fill(lines, nil, args, true)
-	res.NextCursor = formatCursor(procs, page.next)
+	res.NextCursor = procstate.FormatCursor(procs, page.Next)
 	return structured(res, mergedText(res))
 }
 

@@ -19,8 +19,8 @@ import (
 //     grows (its logs resource);
 //   - notifications/resources/list_changed when processes come or go;
 //   - notifications/message (warning, logger "brummer") to every session
-//     that set a log level, when a process exits on its own, enters
-//     backoff or gives up.
+//     that set a log level, when a process fails without a stop (a
+//     non-zero code or a signal), enters backoff or gives up.
 //
 // One goroutine does it all. It wakes on the supervisor's change signal,
 // and on a 250 ms tick only while something is pending or a log is
@@ -277,14 +277,17 @@ func (n *news) observe(now time.Time) {
 }
 
 // diedOnItsOwn reports whether a run seen live (before) has since ended
-// without a stop: it exited, crashed into backoff, or gave up.
+// badly without a stop: it failed (a non-zero code or a signal), crashed
+// into backoff, or gave up. A build that exits 0 is not news.
 func diedOnItsOwn(before, now *procstate.Record) bool {
-	if now == before || now.Stopped {
+	if now == before || now.Stopped || now.EndedAt.IsZero() {
 		return false
 	}
 	switch now.Status {
-	case procstate.StatusExited, procstate.StatusBackoff, procstate.StatusFailed:
-		return !now.EndedAt.IsZero()
+	case procstate.StatusExited:
+		return now.Signal != "" || now.ExitCode != 0
+	case procstate.StatusBackoff, procstate.StatusFailed:
+		return true
 	}
 	return false
 }

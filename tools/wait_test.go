@@ -248,15 +248,19 @@ func TestProcessWaitSince(t *testing.T) {
 	assert.Equal(t, "ready", info.Wait.Outcome)
 	assert.Equal(t, uint64(2), info.Wait.MatchSeq)
 
-	done := make(chan waitedInfo)
+	// A cursor taken before the input: the line counts whether it comes
+	// before or after the wait begins (from "now" it might come before).
+	since := h.sup.Get("srv").Log().Stats().LastSeq
+	done := make(chan waitedInfo, 1)
 	go func() {
-		info, _ := waitedOf(t, h, "process_wait", `{"name":"srv","wait_for":{"log":"again"}}`)
+		res := h.call("process_wait", fmt.Sprintf(`{"name":"srv","since":%d,"wait_for":{"log":"again","timeout_ms":20000}}`, since))
+		var info waitedInfo
+		_ = json.Unmarshal(mustJSON(res.StructuredContent), &info)
 		done <- info
 	}()
-	// The wait has begun once it holds a waiter on the ring; the input
-	// after that is new output whichever runs first.
 	ok[inputResult](h, "process_input", `{"name":"srv","text":"1"}`)
 	info = <-done
+	require.NotNil(t, info.Wait)
 	assert.Equal(t, "ready", info.Wait.Outcome)
 	assert.Equal(t, "ready again 1", info.Wait.Match)
 }

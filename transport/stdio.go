@@ -14,11 +14,11 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// StdioWorkers is how many tool calls run at once on stdio. A call that
-// waits (process_wait, process_stop with a long grace period) holds a
-// worker: past this many pending calls, the next queue (100) and then hold
-// up reads. Idle workers cost a goroutine each.
-const StdioWorkers = 256
+// StdioWorkers is how many tool calls run at once on stdio: mcp-go's
+// most. A call that waits (process_wait, process_stop with a long grace
+// period) holds a worker: past this many pending calls, the next queue
+// (100) and then hold up reads.
+const StdioWorkers = 100
 
 // StdioConfig configures ServeStdio. The zero value is ready to use.
 type StdioConfig struct {
