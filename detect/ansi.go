@@ -39,13 +39,23 @@ func release(buf *[]byte) {
 	}
 }
 
-// appendStripped appends s without its terminal escape sequences to dst.
+// StripANSI removes terminal escape sequences (colours, cursor movement,
+// window titles) from s, so that a model sees the text a person would
+// read. Text without an ESC byte is returned as is, without allocating.
 //
 // Removed: CSI sequences (ESC [ params final, final byte 0x40-0x7E), OSC
 // and other string sequences (ESC ] P X ^ _ ... terminated by BEL or ESC \),
 // and the short escapes (ESC, intermediate bytes, a final byte: "ESC ( B").
-// An unfinished sequence at the end of the line is removed too. These are
-// the rules of tools/ansi.go, which strips what models read.
+// An unfinished sequence at the end of the line is removed too.
+func StripANSI(s string) string {
+	if strings.IndexByte(s, esc) < 0 {
+		return s
+	}
+	return string(appendStripped(make([]byte, 0, len(s)), s))
+}
+
+// appendStripped appends s without its terminal escape sequences to dst,
+// as StripANSI does.
 func appendStripped(dst []byte, s string) []byte {
 	for {
 		i := strings.IndexByte(s, esc)

@@ -1,11 +1,13 @@
 package tools
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -199,7 +201,7 @@ func (a *logsArgs) text(s string) string {
 	if a.Raw {
 		return s
 	}
-	return stripANSI(s)
+	return detect.StripANSI(s)
 }
 
 // logColumns are lines in columns: the texts, and beside them only what
@@ -257,6 +259,40 @@ func (c *logColumns) fill(lines []logring.Line, isContext []bool, a *logsArgs, s
 		if c.TS != nil {
 			c.TS[i] = string(appendTime(stamp[:0], l.Time))
 		}
+	}
+}
+
+// writeLines writes the lines as text, one a line: the read time with
+// timestamps, prefix(i) (the process, in a merged page), "> " or "  " with
+// context (a match, or a line around one), and the stream's mark.
+func (c *logColumns) writeLines(b *strings.Builder, prefix func(i int) string) {
+	stderr, system, context := c.Stderr, c.System, c.Context
+	for i, text := range c.Lines {
+		if c.TS != nil {
+			b.WriteString(c.TS[i])
+			b.WriteByte(' ')
+		}
+		if prefix != nil {
+			b.WriteString(prefix(i))
+		}
+		if c.Context != nil { // grep -C style
+			if len(context) > 0 && context[0] == i {
+				b.WriteString("  ")
+				context = context[1:]
+			} else {
+				b.WriteString("> ")
+			}
+		}
+		switch {
+		case len(stderr) > 0 && stderr[0] == i:
+			b.WriteString("[stderr] ")
+			stderr = stderr[1:]
+		case len(system) > 0 && system[0] == i:
+			b.WriteString("[brummer] ")
+			system = system[1:]
+		}
+		b.WriteString(text)
+		b.WriteByte('\n')
 	}
 }
 
@@ -448,48 +484,62 @@ func mergedLogs(sup *procstate.Supervisor, args *logsArgs) *mcp.CallToolResult {
 	}
 	q := args.query()
 	page := procstate.ReadMerged(procs, args.cursor, q.Tail, q.Limit, q.Match)
+	merged, isContext := page.Lines, []bool(nil)
+	if args.Context > 0 {
+		merged, isContext = mergedContext(procs, merged, args)
+	}
 	// The names table holds the processes of this page, in order of
 	// appearance; the cursor names every process read.
-	res := mergedResult{Proc: make([]int, len(page.Lines)), Missed: page.Missed, More: page.More}
+	res := mergedResult{Names: []string{}, Proc: make([]int, len(merged)), Missed: page.Missed, More: page.More}
 	index := make([]int, len(procs))
-	lines := make([]logring.Line, len(page.Lines))
-	for i, l := range page.Lines {
+	lines := make([]logring.Line, len(merged))
+	for i, l := range merged {
 		if index[l.Proc] == 0 {
 			res.Names = append(res.Names, procs[l.Proc].Name())
 			index[l.Proc] = len(res.Names)
 		}
 		lines[i], res.Proc[i] = l.Line, index[l.Proc]-1
 	}
-	if res.Names == nil {
-		res.Names = []string{}
-	}
-	res.fill(lines, nil, args, true)
+	res.fill(lines, isContext, args, true)
 	res.NextCursor = procstate.FormatCursor(procs, page.Next)
 	return structured(res, mergedText(res))
+}
+
+// mergedContext adds the context lines of each process's matches and
+// orders all by read time again.
+func mergedContext(procs []*procstate.Process, matches []procstate.MergedLine, args *logsArgs) ([]procstate.MergedLine, []bool) {
+	byProc := make([][]logring.Line, len(procs))
+	for _, l := range matches {
+		byProc[l.Proc] = append(byProc[l.Proc], l.Line)
+	}
+	type entry struct {
+		procstate.MergedLine
+		context bool
+	}
+	var all []entry
+	for i, ls := range byProc {
+		if len(ls) == 0 {
+			continue
+		}
+		withCtx, isContext := withContext(procs[i].Log(), ls, args.Context, args.contextMatch())
+		for j, l := range withCtx {
+			all = append(all, entry{procstate.MergedLine{Line: l, Proc: i}, isContext[j]})
+		}
+	}
+	slices.SortStableFunc(all, func(a, b entry) int {
+		return cmp.Or(cmp.Compare(a.Time, b.Time), cmp.Compare(a.Proc, b.Proc), cmp.Compare(a.Seq, b.Seq))
+	})
+	out, flags := make([]procstate.MergedLine, len(all)), make([]bool, len(all))
+	for i, e := range all {
+		out[i], flags[i] = e.MergedLine, e.context
+	}
+	return out, flags
 }
 
 // mergedText is the lines, each after its process's name, then a footer.
 func mergedText(res mergedResult) string {
 	var b strings.Builder
-	stderr, system := res.Stderr, res.System
-	for i, text := range res.Lines {
-		if res.TS != nil {
-			b.WriteString(res.TS[i])
-			b.WriteByte(' ')
-		}
-		b.WriteString(res.Names[res.Proc[i]])
-		b.WriteString(" | ")
-		switch {
-		case len(stderr) > 0 && stderr[0] == i:
-			b.WriteString("[stderr] ")
-			stderr = stderr[1:]
-		case len(system) > 0 && system[0] == i:
-			b.WriteString("[brummer] ")
-			system = system[1:]
-		}
-		b.WriteString(text)
-		b.WriteByte('\n')
-	}
+	res.writeLines(&b, func(i int) string { return res.Names[res.Proc[i]] + " | " })
 	b.WriteString("[next_cursor=")
 	b.WriteString(res.NextCursor)
 	if res.Missed > 0 {
@@ -513,31 +563,7 @@ func isError(text string) bool {
 // with the cursor.
 func logsText(res logsResult) string {
 	var b strings.Builder
-	stderr, system, context := res.Stderr, res.System, res.Context
-	for i, text := range res.Lines {
-		if res.TS != nil {
-			b.WriteString(res.TS[i])
-			b.WriteByte(' ')
-		}
-		if res.Context != nil { // grep -C style: "> " a match, "  " around it
-			if len(context) > 0 && context[0] == i {
-				b.WriteString("  ")
-				context = context[1:]
-			} else {
-				b.WriteString("> ")
-			}
-		}
-		switch {
-		case len(stderr) > 0 && stderr[0] == i:
-			b.WriteString("[stderr] ")
-			stderr = stderr[1:]
-		case len(system) > 0 && system[0] == i:
-			b.WriteString("[brummer] ")
-			system = system[1:]
-		}
-		b.WriteString(text)
-		b.WriteByte('\n')
-	}
+	res.writeLines(&b, nil)
 	b.WriteString("[next_since=")
 	b.WriteString(strconv.FormatUint(res.NextSince, 10))
 	if res.Missed > 0 {

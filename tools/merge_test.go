@@ -96,6 +96,10 @@ func TestLogsErrorsContextTime(t *testing.T) {
 
 	all, _ := ok[mergedResult](h, "process_logs", `{"errors":true}`)
 	assert.Equal(t, []string{"tsc|src/a.ts(12,7): error TS2322: bad", "tsc|npm ERR! code 2"}, merged(all))
+	all, txt = ok[mergedResult](h, "process_logs", `{"errors":true,"context":1,"stream":"stdout"}`)
+	assert.Equal(t, []string{"tsc|compiling", "tsc|src/a.ts(12,7): error TS2322: bad", "tsc|checked", "tsc|0 errors", "tsc|npm ERR! code 2"}, merged(all))
+	assert.Equal(t, []int{0, 2, 3}, all.Context)
+	assert.Contains(t, txt, "tsc |   compiling\ntsc | > src/a.ts(12,7)")
 
 	logs, _ = ok[logsResult](h, "process_logs", `{"name":"tsc","last":"1h","stream":"stdout"}`)
 	assert.Len(t, logs.Lines, 5)

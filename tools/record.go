@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/brummer-mcp/brummer-mcp/detect"
 	"github.com/brummer-mcp/brummer-mcp/procstate"
 )
 
@@ -132,7 +133,7 @@ func infoFrom(p *procstate.Process, r *procstate.Record, now time.Time, dir stri
 	if f := p.Findings(); f.Errors > 0 || len(f.URLs) > 0 {
 		info.URLs, info.Errors = f.URLs, f.Errors
 		if f.LastError != nil {
-			info.LastError = &errorLine{Seq: f.LastError.Seq, Text: stripANSI(f.LastError.Text)}
+			info.LastError = &errorLine{Seq: f.LastError.Seq, Text: detect.StripANSI(f.LastError.Text)}
 		}
 	}
 	if u, ok := p.Usage(); ok {

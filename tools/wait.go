@@ -13,6 +13,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/brummer-mcp/brummer-mcp/detect"
 	"github.com/brummer-mcp/brummer-mcp/internal/probe"
 	"github.com/brummer-mcp/brummer-mcp/logring"
 	"github.com/brummer-mcp/brummer-mcp/procstate"
@@ -80,7 +81,7 @@ func (w *waitFor) validate() error {
 		if err != nil {
 			return fmt.Errorf(`"wait_for.log" %q is not a valid RE2 regular expression: %v`, w.Log, regexpReason(err))
 		}
-		c.Match = func(s string) bool { return re.MatchString(stripANSI(s)) }
+		c.Match = func(s string) bool { return re.MatchString(detect.StripANSI(s)) }
 	}
 	if w.Port != 0 {
 		names = append(names, "port")
@@ -287,7 +288,7 @@ func waited(res procstate.WaitResult, tail int) waitedInfo {
 		NextSince:  st.LastSeq,
 	}
 	if res.Line != nil {
-		w.Match, w.MatchSeq = stripANSI(res.Line.Text), res.Line.Seq
+		w.Match, w.MatchSeq = detect.StripANSI(res.Line.Text), res.Line.Seq
 	}
 	if res.Outcome != procstate.Ready && tail > 0 {
 		from := p.LogFrom()
@@ -295,7 +296,7 @@ func waited(res procstate.WaitResult, tail int) waitedInfo {
 		page, _ := p.Log().Read(logring.Query{Tail: tail, Match: func(l *logring.Line) bool { return l.Seq > from && l.Stream != logring.System }})
 		w.Tail = make([]string, len(page.Lines))
 		for i, l := range page.Lines {
-			w.Tail[i] = streamPrefix(l.Stream) + stripANSI(l.Text)
+			w.Tail[i] = streamPrefix(l.Stream) + detect.StripANSI(l.Text)
 		}
 	}
 	return waitedInfo{processInfo: infoFrom(p, res.Record, time.Now(), ""), Wait: w}
@@ -377,7 +378,7 @@ func progressSender(ctx context.Context, req mcp.CallToolRequest) func(procstate
 	return func(pr procstate.WaitProgress) {
 		msg := fmt.Sprintf("waiting %.0f s, %d lines seen", pr.Elapsed.Seconds(), pr.Seen)
 		if pr.Last != "" {
-			msg += "; last: " + truncate(stripANSI(pr.Last), progressTextBytes)
+			msg += "; last: " + truncate(detect.StripANSI(pr.Last), progressTextBytes)
 		}
 		err := srv.SendNotificationToClient(ctx, "notifications/progress", map[string]any{
 			"progressToken": token,
