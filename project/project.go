@@ -3,6 +3,18 @@
 // processes its brummer.json defines. Files are read again when they
 // change, checked at most once a second and only when someone asks: no
 // watcher, no goroutine.
+//
+// [StartScript] starts a defined process after what it depends on, each
+// dependency waited for until it is ready: the one implementation of
+// starting a project's script, for the tools and the dashboard alike. It
+// runs on its caller's goroutine; what a definition's wait_for means, and
+// what a caller's policy allows, the caller says ([Launcher]).
+//
+// # Concurrency contract
+//
+// A [Snapshot] is immutable. [Project.Snapshot] is an atomic load between
+// checks of the files; the one caller that finds them changed reads them
+// again under a mutex taken with TryLock, so no reader ever waits.
 package project
 
 import (

@@ -125,3 +125,45 @@ func TestListIdle(t *testing.T) {
 	assert.Len(t, list.Processes, 1)
 	assert.Len(t, list.ConfigErrors, 1, "whatever the filter")
 }
+
+// TestScriptStep: what other starters of a project's processes (the
+// dashboard) get: the tool's reading of wait_for, its checks and its policy.
+func TestScriptStep(t *testing.T) {
+	t.Parallel()
+	snap := &project.Snapshot{Dir: "/proj"}
+	def := func(cmd, wait string) *project.Def {
+		d := &project.Def{Name: "api", Source: project.BrummerJSON, Command: cmd}
+		if wait != "" {
+			d.WaitFor = []byte(wait)
+		}
+		return d
+	}
+	prepare := ScriptStep(Policy{Allow: []string{"npm"}})
+	tests := []struct {
+		name, cmd, wait, err string
+		ready                bool
+	}{
+		{name: "allowed", cmd: "npm run api", wait: `{"log":"listening","tail":3}`, ready: true},
+		{name: "no wait", cmd: "npm run api"},
+		{name: "policy", cmd: "rm -rf /", err: `refused by the --allow policy: program "rm" is not one of the allowed programs (npm)`},
+		{name: "bad wait", cmd: "npm run api", wait: `{"log":"("}`, err: `brummer.json process "api": "wait_for.log" "(" is not a valid RE2 regular expression: missing closing ): ` + "`(`"},
+		{name: "unknown field", cmd: "npm run api", wait: `{"lag":"x"}`, err: `brummer.json process "api": "wait_for": unknown field "wait_for.lag" (allowed: exit, http, listen, log, port, tail, timeout_ms)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := def(tt.cmd, tt.wait)
+			st, err := prepare(d, snap.Spec(d))
+			assert.Equal(t, tt.err, errText(err))
+			assert.Equal(t, tt.ready, st.Ready != nil)
+			assert.Equal(t, tt.err == "", st.Spec.Name == "api", "a step only without an error")
+		})
+	}
+}
+
+// errText is err's text, "" for nil.
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
