@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -43,6 +44,12 @@ type HTTPConfig struct {
 	SessionIdleTTL time.Duration
 	// Heartbeat is the interval of keep-alive pings on open streams; default 30s.
 	Heartbeat time.Duration
+	// UI, if set, serves every path the MCP endpoints do not (a web page at
+	// / and its assets at /ui/, an API under /api/), behind the same
+	// checks. The token is not asked of GET / and GET /ui/...: a static
+	// page that holds no data and asks the person for the token, which it
+	// then sends with every other request.
+	UI http.Handler
 }
 
 // Defaults for HTTPConfig.
@@ -56,8 +63,10 @@ const (
 var ErrTokenRequired = errors.New("a token is required to listen on a non-loopback address")
 
 // HTTP serves one MCP server on one listener: streamable HTTP at /mcp,
-// legacy HTTP+SSE at /sse and /message, and /healthz. Every request passes
-// the same guard: body limit, Host and Origin checks, bearer token.
+// legacy HTTP+SSE at /sse and /message, /healthz, and a web UI (HTTPConfig.UI)
+// at every other path. Every request passes the same guard: body limit,
+// Host and Origin checks, bearer token (which the UI's page and assets are
+// spared).
 type HTTP struct {
 	cfg        HTTPConfig
 	log        zerolog.Logger
@@ -123,6 +132,9 @@ func NewHTTP(srv *server.MCPServer, cfg HTTPConfig, log zerolog.Logger) (*HTTP, 
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
+	if cfg.UI != nil {
+		mux.Handle("/", cfg.UI)
+	}
 	h.handler = h.guard(mux)
 	return h, nil
 }
@@ -201,7 +213,7 @@ func (h *HTTP) guard(next http.Handler) http.Handler {
 			http.Error(w, fmt.Sprintf("forbidden: Origin %q is not allowed (loopback origins are; add others with --allow-origin)", origin), http.StatusForbidden)
 			return
 		}
-		if h.cfg.Token != "" && !h.authorized(r.Header.Get("Authorization")) {
+		if h.cfg.Token != "" && !h.public(r) && !h.authorized(r.Header.Get("Authorization")) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="brummer-mcp"`)
 			http.Error(w, "unauthorized: send Authorization: Bearer <token>", http.StatusUnauthorized)
 			return
@@ -224,6 +236,15 @@ func (h *HTTP) guard(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// public reports whether r asks for the page or its assets, which need no
+// token: exactly GET / and GET /ui/... with a clean path, when there is a
+// UI. Everything else, the UI's API included, needs the token.
+func (h *HTTP) public(r *http.Request) bool {
+	p := r.URL.Path
+	return h.cfg.UI != nil && r.Method == http.MethodGet && path.Clean(p) == p && r.URL.RawPath == "" &&
+		(p == "/" || strings.HasPrefix(p, "/ui/"))
 }
 
 // knownSession enforces the session rules mcp-go leaves out: a GET or

@@ -396,6 +396,66 @@ func TestHTTPGuard(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode, body)
 }
 
+// TestHTTPUI: the UI serves what the MCP endpoints do not, behind the same
+// guard; the token is not asked of exactly GET / and GET /ui/..., the page
+// and its assets, which hold no data.
+func TestHTTPUI(t *testing.T) {
+	s := newStack(t)
+	ui := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = fmt.Fprintf(w, "ui %s %s", r.Method, r.URL.Path)
+	})
+	remote := s.serve(t, transport.HTTPConfig{Addr: "0.0.0.0:0", Token: "s3cret", MaxBodyBytes: testMaxBody, UI: ui})
+	local := s.serve(t, transport.HTTPConfig{Addr: "127.0.0.1:0", MaxBodyBytes: testMaxBody, UI: ui})
+	bare := s.serve(t, transport.HTTPConfig{Addr: "0.0.0.0:0", Token: "s3cret", MaxBodyBytes: testMaxBody})
+	token := map[string]string{"Authorization": "Bearer s3cret"}
+	action := map[string]string{"Content-Type": "application/json", "X-Brummer-Action": "1"}
+	over := strings.Repeat("x", testMaxBody+1)
+
+	tests := []struct {
+		name, method, url, host string
+		header                  map[string]string
+		body                    string
+		want                    int
+		wantBody                string
+	}{
+		{name: "page without token", method: "GET", url: remote + "/", want: 200, wantBody: "ui GET /"},
+		{name: "asset without token", method: "GET", url: remote + "/ui/app.js", want: 200, wantBody: "ui GET /ui/app.js"},
+		{name: "missing asset without token", method: "GET", url: remote + "/ui/nope/deeper.css", want: 200, wantBody: "ui GET /ui/nope/deeper.css"},
+		{name: "API needs the token", method: "GET", url: remote + "/api/state", want: 401},
+		{name: "API with the token", method: "GET", url: remote + "/api/state", header: token, want: 200, wantBody: "ui GET /api/state"},
+		{name: "events need the token", method: "GET", url: remote + "/api/events", want: 401},
+		{name: "POST needs the token", method: "POST", url: remote + "/api/stop", header: action, body: `{"all":true}`, want: 401},
+		{name: "POST to the page needs the token", method: "POST", url: remote + "/", body: "x", want: 401},
+		{name: "POST to an asset needs the token", method: "POST", url: remote + "/ui/app.js", body: "x", want: 401},
+		{name: "HEAD needs the token", method: "HEAD", url: remote + "/", want: 401},
+		{name: "other paths need the token", method: "GET", url: remote + "/favicon.ico", want: 401},
+		{name: "a prefix is not the folder", method: "GET", url: remote + "/uiapi/state", want: 401},
+		{name: "the folder itself", method: "GET", url: remote + "/ui/", want: 401},
+		{name: "dot segments", method: "GET", url: remote + "/ui/../api/state", want: 401},
+		{name: "escaped dot segments", method: "GET", url: remote + "/ui/..%2Fapi%2Fstate", want: 401},
+		{name: "MCP still needs the token", method: "POST", url: remote + "/mcp", header: mcpHeader(), body: initializeBody, want: 401},
+		{name: "page with Origin evil", method: "GET", url: remote + "/", header: map[string]string{"Origin": "https://evil.example"}, want: 403, wantBody: "Origin"},
+		{name: "API with Origin evil", method: "POST", url: local + "/api/stop", header: map[string]string{"Origin": "https://evil.example", "Content-Type": "application/json", "X-Brummer-Action": "1"}, body: `{"all":true}`, want: 403, wantBody: "Origin"},
+		{name: "page with Host evil", method: "GET", url: local + "/", host: "evil.example", want: 403, wantBody: "Host"},
+		{name: "body over the limit", method: "POST", url: local + "/api/start", header: action, body: over, want: 413},
+		{name: "page on loopback", method: "GET", url: local + "/", want: 200, wantBody: "ui GET /"},
+		{name: "healthz is not the UI's", method: "GET", url: local + "/healthz", want: 200, wantBody: "ok"},
+		{name: "no UI: no exemption", method: "GET", url: bare + "/", want: 401},
+		{name: "no UI: no page", method: "GET", url: bare + "/", header: token, want: 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var body io.Reader
+			if tt.body != "" {
+				body = strings.NewReader(tt.body)
+			}
+			resp, got := send(t, tt.method, tt.url, tt.host, tt.header, body)
+			assert.Equal(t, tt.want, resp.StatusCode, got)
+			assert.Contains(t, got, tt.wantBody)
+		})
+	}
+}
+
 func TestNewHTTPRefusesNonLoopbackWithoutToken(t *testing.T) {
 	tests := []struct {
 		name string
