@@ -2,8 +2,8 @@
 // long-running processes for AI coding agents.
 //
 // Main is wiring only: flags, one logger, signals, the supervisor, the MCP
-// server, the transport, and the shutdown order (stop serving, stop every
-// child, exit).
+// server, the transports and the dashboard, and the shutdown order (end the
+// dashboard's streams, stop serving, stop every child, exit).
 package main
 
 import (
@@ -23,6 +23,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/brummer-mcp/brummer-mcp/crashguard"
+	"github.com/brummer-mcp/brummer-mcp/dashboard"
 	"github.com/brummer-mcp/brummer-mcp/procstate"
 	"github.com/brummer-mcp/brummer-mcp/project"
 	"github.com/brummer-mcp/brummer-mcp/tools"
@@ -73,7 +74,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.logBytes, "log-bytes", procstate.DefaultLogBytes, "output bytes kept in memory per process")
 	fs.DurationVar(&o.stopGrace, "stop-grace", procstate.DefaultStopGrace, "on shutdown, time between SIGTERM and SIGKILL")
 	fs.IntVar(&o.childNice, "child-nice", procstate.DefaultNice, "how many nice(1) steps (0..19) below the server's CPU priority processes run: they yield the CPU to the server, the agents and the editor when the machine is saturated; 0 runs them at the server's")
-	fs.StringVar(&o.http, "http", "", "also serve MCP over HTTP on this address, e.g. 127.0.0.1:7777 (/mcp, /sse, /message)")
+	fs.StringVar(&o.http, "http", "", "also serve MCP over HTTP on this address, e.g. 127.0.0.1:7777 (/mcp, /sse, /message), and the web dashboard at /")
 	fs.IntVar(&o.httpFD, "http-fd", 0, "serve HTTP on the listening TCP socket inherited as this file descriptor (from a service manager, or a parent that bound the port) instead of binding --http's address")
 	fs.BoolVar(&o.noStdio, "no-stdio", false, "do not serve stdio (HTTP only; needs --http)")
 	fs.StringVar(&o.token, "token", "", "bearer token every HTTP request must carry (default $BRUMMER_TOKEN); required off loopback")
@@ -86,7 +87,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "brummer-mcp %s: an MCP server that runs and supervises processes for AI agents.\n\n", versionString())
 		fmt.Fprintf(fs.Output(), "It speaks MCP (JSON-RPC) on stdin/stdout, and with --http also over streamable HTTP (/mcp)\n")
-		fmt.Fprintf(fs.Output(), "and legacy HTTP+SSE (/sse). Start it from an MCP client, e.g.\n")
+		fmt.Fprintf(fs.Output(), "and legacy HTTP+SSE (/sse), with a web dashboard at /. Start it from an MCP client, e.g.\n")
 		fmt.Fprintf(fs.Output(), "  claude mcp add brummer -- brummer-mcp\n")
 		fmt.Fprintf(fs.Output(), "or serve HTTP for several agents:\n")
 		fmt.Fprintf(fs.Output(), "  brummer-mcp --no-stdio --http 127.0.0.1:7777\n\nFlags:\n")
@@ -227,19 +228,33 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	// A session that ends (an SSE stream that closes) cancels its calls.
 	calls := transport.NewSessionCalls()
+	proj := project.New(sup.Config().Dir, log)
 	srv := tools.NewServer(sup, versionString(), o.policy, log,
-		tools.WithProject(project.New(sup.Config().Dir, log)),
+		tools.WithProject(proj),
 		tools.WithSessionHooks(calls.Hooks), tools.WithMiddleware(calls.Middleware))
 	defer srv.Close()
 
 	var web *transport.HTTP
+	var dash *dashboard.Dashboard
+	dashURL := ""
 	httpErr := make(chan error, 1)
 	if o.http != "" || o.httpFD > 0 {
+		// The dashboard starts a project's process as process_start
+		// {"script"} does, under the same policy.
+		dash = dashboard.New(dashboard.Config{
+			Sup:      sup,
+			Project:  proj,
+			Prepare:  tools.ScriptStep(o.policy),
+			ReadOnly: o.policy.ReadOnly,
+			Version:  versionString(),
+			Log:      log,
+		})
 		cfg := transport.HTTPConfig{
 			Addr:         o.http,
 			Token:        o.token,
 			AllowOrigins: o.allowOrigins,
 			MaxBodyBytes: o.maxBody,
+			UI:           dash.Handler(),
 		}
 		if o.httpFD > 0 {
 			f := os.NewFile(uintptr(o.httpFD), "http-fd")
@@ -263,6 +278,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			_ = sup.Close(context.Background())
 			return 1
 		}
+		dashURL = pageURL(web.Addr())
+		log.Info().Str("url", dashURL).Msg("dashboard at " + dashURL)
 		go func() { httpErr <- web.Serve() }()
 	}
 
@@ -282,6 +299,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			} else {
 				fmt.Fprintf(stderr, "It speaks MCP on stdin/stdout and on http://%s/mcp (SSE: /sse); closing stdin stops it, --no-stdio serves HTTP only.\n", web.Addr())
 				fmt.Fprintf(stderr, "Connect a client: claude mcp add --transport http brummer http://%s/mcp   (see README.md; Ctrl-C quits)\n", web.Addr())
+				fmt.Fprintf(stderr, "See what runs, in a browser: %s\n", dashURL)
 			}
 		}
 		log.Info().Str("version", versionString()).Str("cwd", sup.Config().Dir).Msg("serving MCP on stdio")
@@ -304,6 +322,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	closeCtx, cancelTimeout := context.WithTimeout(closeCtx, o.stopGrace+5*time.Second)
 	defer cancelTimeout()
 
+	// The dashboard's event streams end, and its actions in progress are
+	// cancelled (what they started runs on), before the HTTP server waits
+	// for its requests and the supervisor stops the children.
+	if dash != nil {
+		dash.Close()
+	}
 	// Stop accepting HTTP requests and close the MCP sessions; requests in
 	// flight (a process_stop, say) end as the processes are stopped, so the
 	// two run side by side. The supervisor refuses new starts from now on.
@@ -323,6 +347,19 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	<-webDone
 	log.Info().Msg("all processes stopped")
 	return 0
+}
+
+// pageURL is where a browser on this machine finds the dashboard served on
+// addr: a wildcard address is reached on loopback.
+func pageURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String() + "/"
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
 }
 
 // newLogger builds the one logger of the program: JSON lines to the log file,
