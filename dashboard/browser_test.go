@@ -659,7 +659,7 @@ func testScreenshot(t *testing.T, h *harness) {
 	s := h.server(t, serverOptions{fixture: filepath.Join("..", "testdata", "fixture-project"), dir: dir})
 	s.startScript(t, "web") // starts db and api first
 	typecheck := "printf '\\033[1mtsc\\033[0m --noEmit\\n'; sleep 0.2\n" +
-		"printf '\\033[96msrc/App.tsx\\033[0m:\\033[93m12\\033[0m:\\033[93m7\\033[0m - \\033[91merror\\033[0m\\033[90m TS2322: \\033[0mType \\047string\\047 is not assignable to type \\047number\\047.\\n' >&2\n" +
+		"printf '\\033[96msrc/App.tsx\\033[0m:\\033[93m12\\033[0m:\\033[93m7\\033[0m - \\033[91merror\\033[0m\\033[90m TS2322: \\033[0mType \\047string\\047 is not assignable to type \\047number\\047.\\n' >&2; sleep 0.05\n" +
 		"printf '\\nFound 1 error in src/App.tsx\\033[90m:12\\033[0m\\n'\nexit 1\n"
 	if err := os.WriteFile(filepath.Join(dir, "typecheck.sh"), []byte(typecheck), 0o755); err != nil {
 		t.Fatal(err)
