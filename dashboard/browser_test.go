@@ -476,7 +476,7 @@ func testOutputStaysText(t *testing.T, h *harness) {
 		`printf '\033[31mred\033[0m plain \033[1;92mbold bright green\033[22;39m back \033[38;5;208morange\033[0m\n'; `+
 		`printf '\033]0;title\007<script>alert(2)</script>\033[2K\n'; `+
 		`printf 'panic: <b onmouseover=alert(3)>bold?</b>\n' >&2; `+
-		`while :; do sleep 1; done`)
+		`sleep 0.1; printf 'Project name? '; while :; do sleep 1; done`)
 	res, _ := s.get(t, "/", "")
 	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") {
 		t.Errorf("the page is served with Content-Security-Policy %q", csp)
@@ -489,6 +489,8 @@ func testOutputStaysText(t *testing.T, h *harness) {
 	p.wait("the script shown as text", logLines+`.some(l => l.textContent.endsWith("<script>alert(2)</script>"))`)
 	p.wait("the stderr line", logLines+`.some(l => l.textContent.includes("<b onmouseover=alert(3)>bold?</b>"))`)
 	p.wait("the last error shown as text", cellText("xss", "errors")+`.includes("<b onmouseover=alert(3)>")`)
+
+	p.wait("a prompt without a newline, as a partial line", logLines+`.some(l => l.classList.contains('partial') && l.querySelector('.lt').textContent === "Project name? ")`)
 
 	if n := eval[int](p, `document.querySelectorAll('img, script:not([src]), #log b, #log [onerror], #log [onmouseover]').length`); n != 0 {
 		t.Errorf("process output became markup: %d elements\n%s", n, eval[string](p, `document.getElementById('log').innerHTML`))

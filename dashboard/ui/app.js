@@ -749,6 +749,8 @@ function renderLine(l) {
   const div = document.createElement('div');
   div.className = 'line s-' + stream + (l.partial ? ' partial' : '') + (l.split ? ' split' : '');
   if (l.seq != null) div.dataset.seq = String(l.seq);
+  if (l.partial) div.title = 'no newline yet: the process may wait for input';
+  else if (l.split) div.title = 'a long line, cut: it goes on in the next line';
   if (typeof l.ts === 'number') {
     const d = new Date(l.ts);
     div.append(text('span', 'ts', clock(d), d.toISOString()));
