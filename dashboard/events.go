@@ -246,7 +246,9 @@ func (s *stream) send(event string, v any) bool {
 	s.buf.WriteString("event: ")
 	s.buf.WriteString(event)
 	s.buf.WriteString("\ndata: ")
-	if err := encodeJSON(&s.buf, v); err != nil {
+	if l, ok := v.(lines); ok {
+		s.buf.Write(l.appendJSON(s.buf.AvailableBuffer()))
+	} else if err := encodeJSON(&s.buf, v); err != nil {
 		s.d.log.Error().Err(err).Str("event", event).Msg("encode event")
 		return false
 	}

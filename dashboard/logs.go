@@ -187,6 +187,15 @@ func readLines(procs []*procstate.Process, q *logQuery, cur procstate.MergeCurso
 // skipAhead moves cur to just before the newest maxLines lines of procs,
 // in read order and before any filter, and counts the lines it passes.
 func skipAhead(procs []*procstate.Process, cur procstate.MergeCursor) (procstate.MergeCursor, uint64) {
+	if len(procs) == 1 { // no order to keep: no need to read
+		p := procs[0]
+		c, to := cur[p.Name()], p.Log().Stats().LastSeq
+		to -= min(to, maxLines)
+		if to <= c {
+			return procstate.MergeCursor{p.Name(): c}, 0
+		}
+		return procstate.MergeCursor{p.Name(): to}, to - c
+	}
 	newest := procstate.ReadMerged(procs, nil, maxLines, 0, nil)
 	first := make([]uint64, len(procs)) // the seq of each one's oldest line kept; 0: none
 	for _, l := range newest.Lines {
@@ -221,7 +230,8 @@ func (d *Dashboard) serveLogs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out, _ := readLines(d.procsOf(q.name), &q, q.cursor)
-	writeJSON(w, http.StatusOK, out)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_, _ = w.Write(out.appendJSON(nil))
 }
 
 // unknown says that name is not a process, and which are.
