@@ -150,12 +150,21 @@ func (d *Dashboard) stopAll(ctx context.Context) (string, *httpError) {
 	for i, p := range live {
 		wg.Go(func() {
 			res, err := d.cfg.Sup.Stop(ctx, p.Name(), syscall.SIGTERM, d.grace())
-			texts[i], errs[i] = stopText(res), err
+			switch {
+			case errors.Is(err, procstate.ErrUnknown): // removed meanwhile
+				texts[i] = p.Name() + " is gone"
+			case err != nil:
+				errs[i] = err
+			default:
+				texts[i] = stopText(res)
+			}
 		})
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return "", fail(http.StatusServiceUnavailable, "the stops go on without this request: %v", ctx.Err())
+	for _, err := range errs {
+		if err != nil {
+			return "", fail(http.StatusServiceUnavailable, "the stops go on without this request: %v", err)
+		}
 	}
 	return strings.Join(texts, "\n"), nil
 }
@@ -205,7 +214,7 @@ func (d *Dashboard) restart(ctx context.Context, body []byte) (string, *httpErro
 		return "", fail(http.StatusNotFound, "%s", d.unknown(req.Name))
 	case errors.As(err, &inUse):
 		// Another restart came first: that run is the answer.
-		r := d.cfg.Sup.Get(req.Name).Record()
+		r := inUse.Record
 		return fmt.Sprintf("%s was restarted by someone else meanwhile: run %d, pid %d", r.Name, r.Run, r.Pid), nil
 	case err != nil && p == nil && stopped.Record != nil && stopped.Record.Status.Live():
 		return "", fail(http.StatusServiceUnavailable, "restart of %q: the stop goes on without this request: %v", req.Name, err)

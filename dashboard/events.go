@@ -70,6 +70,10 @@ func (d *Dashboard) serveEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "%s", d.unknown(q.name))
 		return
 	}
+	if r.Method == http.MethodHead {
+		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+		return
+	}
 	s := &stream{d: d, w: w, rc: http.NewResponseController(w), q: q, cur: q.cursor}
 	leave, ok := d.enter(s.end)
 	if !ok {

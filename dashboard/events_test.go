@@ -217,6 +217,12 @@ func TestEventsOne(t *testing.T) {
 	assert.Zero(t, v.missed)
 	assert.Regexp(t, `^c1:job=\d+$`, v.cursor)
 
+	head, err := http.Head(r.srv.URL + "/api/events?name=job")
+	require.NoError(t, err)
+	head.Body.Close()
+	assert.Equal(t, http.StatusOK, head.StatusCode, "HEAD: the headers, no stream")
+	assert.Equal(t, "text/event-stream; charset=utf-8", head.Header.Get("Content-Type"))
+
 	res, body := r.get("/api/events?name=nope")
 	assert.Equal(t, http.StatusNotFound, res.StatusCode, body)
 	res, body = r.get("/api/events?grep=(")
