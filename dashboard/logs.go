@@ -1,17 +1,16 @@
 package dashboard
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
-	"regexp/syntax"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/brummer-mcp/brummer-mcp/detect"
+	"github.com/brummer-mcp/brummer-mcp/internal/rx"
 	"github.com/brummer-mcp/brummer-mcp/logring"
 	"github.com/brummer-mcp/brummer-mcp/procstate"
 )
@@ -69,8 +68,8 @@ func parseLogQuery(v url.Values) (logQuery, error) {
 			return q, fmt.Errorf(`"grep" is %d bytes; the limit is %d`, len(g), maxGrepBytes)
 		}
 		var err error
-		if re, err = regexp.Compile(g); err != nil {
-			return q, fmt.Errorf(`"grep" %q is not a valid RE2 regular expression: %v`, g, regexpReason(err))
+		if re, err = rx.Compile("grep", g); err != nil {
+			return q, err
 		}
 	}
 	if stream != 0 || re != nil {
@@ -79,16 +78,6 @@ func parseLogQuery(v url.Values) (logQuery, error) {
 		}
 	}
 	return q, nil
-}
-
-// regexpReason is the parse error without the regexp package's prefix, as
-// process_logs words it.
-func regexpReason(err error) string {
-	var syn *syntax.Error
-	if errors.As(err, &syn) {
-		return syn.Code.String() + ": `" + syn.Expr + "`"
-	}
-	return strings.TrimPrefix(err.Error(), "error parsing regexp: ")
 }
 
 // cut shortens s to at most n bytes, at a character boundary, marking the

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"regexp/syntax"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/brummer-mcp/brummer-mcp/detect"
+	"github.com/brummer-mcp/brummer-mcp/internal/rx"
 	"github.com/brummer-mcp/brummer-mcp/logring"
 	"github.com/brummer-mcp/brummer-mcp/procstate"
 )
@@ -128,22 +128,13 @@ func (a *logsArgs) validate() error {
 		return fmt.Errorf(`"grep" is %d bytes; the limit is %d`, len(a.Grep), maxGrepBytes)
 	}
 	if a.Grep != "" {
-		re, err := regexp.Compile(a.Grep)
+		re, err := rx.Compile("grep", a.Grep)
 		if err != nil {
-			return fmt.Errorf(`"grep" %q is not a valid RE2 regular expression: %v`, a.Grep, regexpReason(err))
+			return err
 		}
 		a.re = re
 	}
 	return nil
-}
-
-// regexpReason is the parse error without the regexp package's prefix.
-func regexpReason(err error) string {
-	var syn *syntax.Error
-	if errors.As(err, &syn) {
-		return syn.Code.String() + ": `" + syn.Expr + "`"
-	}
-	return strings.TrimPrefix(err.Error(), "error parsing regexp: ")
 }
 
 // query turns the arguments into a ring query.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/brummer-mcp/brummer-mcp/detect"
 	"github.com/brummer-mcp/brummer-mcp/internal/probe"
+	"github.com/brummer-mcp/brummer-mcp/internal/rx"
 	"github.com/brummer-mcp/brummer-mcp/logring"
 	"github.com/brummer-mcp/brummer-mcp/procstate"
 )
@@ -77,9 +77,9 @@ func (w *waitFor) validate() error {
 		if len(w.Log) > maxGrepBytes {
 			return fmt.Errorf(`"wait_for.log" is %d bytes; the limit is %d`, len(w.Log), maxGrepBytes)
 		}
-		re, err := regexp.Compile(w.Log)
+		re, err := rx.Compile("wait_for.log", w.Log)
 		if err != nil {
-			return fmt.Errorf(`"wait_for.log" %q is not a valid RE2 regular expression: %v`, w.Log, regexpReason(err))
+			return err
 		}
 		c.Match = func(s string) bool { return re.MatchString(detect.StripANSI(s)) }
 	}

@@ -3,6 +3,9 @@
 // /message). It depends only on mcp-go's server, not on the tools: any MCP
 // server could use it. Each transport is one file. Transports own no process
 // state; they only move JSON-RPC messages between clients and the server.
+// HTTPConfig.UI, if set, serves every other path of the listener (the
+// dashboard) behind the same guard; only its page and assets (GET / and
+// GET /ui/...) are served without the token, since they hold no data.
 //
 // # Limits
 //
