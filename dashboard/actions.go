@@ -187,7 +187,7 @@ func outcome(r *procstate.Record) string {
 	switch {
 	case r.Signal != "":
 		return "killed by " + r.Signal
-	case ended(r) && r.ExitCode >= 0:
+	case r.Ended() && r.ExitCode >= 0:
 		return fmt.Sprintf("exit %d", r.ExitCode)
 	case r.Error != "":
 		return r.Error

@@ -116,8 +116,7 @@ func infoOf(p *procstate.Process, now time.Time) procInfo {
 		Error:    r.Error,
 		LastSeq:  p.Log().Stats().LastSeq,
 	}
-	if ended(r) && r.Signal == "" && r.ExitCode >= 0 {
-		code := r.ExitCode
+	if code, ok := r.ExitStatus(); ok {
 		info.ExitCode = &code
 	}
 	if f := p.Findings(); f.Errors > 0 || len(f.URLs) > 0 {
@@ -131,10 +130,4 @@ func infoOf(p *procstate.Process, now time.Time) procInfo {
 		info.Ports, info.CPUPct, info.RSSBytes = u.Ports, &pct, u.RSSBytes
 	}
 	return info
-}
-
-// ended reports whether the record's run has ended with an exit status to
-// show: it exited, or it ran and then gave up as a crash loop.
-func ended(r *procstate.Record) bool {
-	return r.Status == procstate.StatusExited || (r.Status == procstate.StatusFailed && r.Pid != 0 && !r.EndedAt.IsZero())
 }

@@ -88,6 +88,22 @@ type Record struct {
 // one. Combine it with a context to wait for a state change without polling.
 func (r *Record) Changed() <-chan struct{} { return r.changed }
 
+// Ended reports whether the run has ended with an exit status to show: it
+// exited, or it ran and then gave up as a crash loop (not: it never
+// started, it waits in backoff).
+func (r *Record) Ended() bool {
+	return r.Status == StatusExited || (r.Status == StatusFailed && r.Pid != 0 && !r.EndedAt.IsZero())
+}
+
+// ExitStatus is the exit code of a run that ended with one, not killed by
+// a signal; ok is false otherwise.
+func (r *Record) ExitStatus() (code int, ok bool) {
+	if r.Ended() && r.Signal == "" && r.ExitCode >= 0 {
+		return r.ExitCode, true
+	}
+	return 0, false
+}
+
 // Uptime is how long the process ran (until now, while it is live).
 func (r *Record) Uptime(now time.Time) time.Duration {
 	if r.StartedAt.IsZero() || r.Pid == 0 {

@@ -400,11 +400,9 @@ func oneLog(p *procstate.Process, args *logsArgs) (logsResult, error) {
 		Missed:    page.Missed,
 		More:      page.More,
 	}
-	if ended(rec) {
-		if rec.Signal != "" {
-			res.Signal = rec.Signal
-		} else {
-			code := rec.ExitCode
+	if rec.Ended() {
+		res.Signal = rec.Signal
+		if code, ok := rec.ExitStatus(); ok {
 			res.ExitCode = &code
 		}
 	}

@@ -126,8 +126,7 @@ func infoFrom(p *procstate.Process, r *procstate.Record, now time.Time, dir stri
 	if r.Cwd != dir {
 		info.Cwd = r.Cwd
 	}
-	if ended(r) && r.Signal == "" && r.ExitCode >= 0 {
-		code := r.ExitCode
+	if code, ok := r.ExitStatus(); ok {
 		info.ExitCode = &code
 	}
 	if f := p.Findings(); f.Errors > 0 || len(f.URLs) > 0 {
@@ -154,10 +153,4 @@ func outcome(info processInfo) string {
 		return info.Error
 	}
 	return info.Status
-}
-
-// ended reports whether the record's run has ended with an exit status to
-// show: it exited, or it ran and then gave up as a crash loop.
-func ended(r *procstate.Record) bool {
-	return r.Status == procstate.StatusExited || (r.Status == procstate.StatusFailed && r.Pid != 0 && !r.EndedAt.IsZero())
 }
