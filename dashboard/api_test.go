@@ -88,20 +88,10 @@ func (r *rig) start(name, command string) *procstate.Process {
 // lines waits until p's log holds at least n lines.
 func (r *rig) lines(p *procstate.Process, n uint64) {
 	r.t.Helper()
-	deadline := time.After(20 * time.Second)
-	for {
-		last := p.Log().Stats().LastSeq
-		if last >= n {
-			return
-		}
-		ch, done := p.Log().Wait(last)
-		select {
-		case <-ch:
-			done()
-		case <-deadline:
-			done()
-			r.t.Fatalf("%s has %d lines, want %d", p.Name(), last, n)
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := p.Log().WaitFor(ctx, n); err != nil {
+		r.t.Fatalf("%s has %d lines, want %d", p.Name(), p.Log().Stats().LastSeq, n)
 	}
 }
 

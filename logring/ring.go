@@ -1,6 +1,7 @@
 package logring
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -524,6 +525,25 @@ func (r *Ring) Wait(seq uint64) (ch <-chan struct{}, done func()) {
 		return closed, func() { r.waiters.Add(-1) }
 	}
 	return c, func() { r.waiters.Add(-1) }
+}
+
+// WaitFor blocks until the ring holds a line with seq at least seq, or
+// ctx ends (its error then).
+func (r *Ring) WaitFor(ctx context.Context, seq uint64) error {
+	for {
+		last := r.last.Load()
+		if last >= seq {
+			return nil
+		}
+		ch, done := r.Wait(last)
+		select {
+		case <-ch:
+			done()
+		case <-ctx.Done():
+			done()
+			return ctx.Err()
+		}
+	}
 }
 
 // ErrCursorAhead is matched by Read's error for a cursor past the newest

@@ -2,6 +2,7 @@ package logring
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -1285,4 +1286,19 @@ func TestIngestPartialLine(t *testing.T) {
 	require.NoError(t, <-done)
 	assert.Equal(t, uint64(3), r.Stats().LastSeq, "nothing more at EOF: the partial line was the rest")
 	rd.Close()
+}
+
+// TestWaitFor: it returns once the seq is in, at once if it is already,
+// and with ctx's error when ctx ends first.
+func TestWaitFor(t *testing.T) {
+	r := New(100, 1<<20)
+	r.Append(Stdout, time.Now(), [][]byte{[]byte("a")}, nil)
+	require.NoError(t, r.WaitFor(t.Context(), 1))
+	errc := make(chan error, 1)
+	go func() { errc <- r.WaitFor(t.Context(), 3) }()
+	r.Append(Stdout, time.Now(), [][]byte{[]byte("b"), []byte("c")}, nil)
+	require.NoError(t, <-errc)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	require.ErrorIs(t, r.WaitFor(ctx, 10), context.Canceled)
 }

@@ -142,20 +142,10 @@ func (h *harness) waitLines(name string, n uint64) {
 	h.t.Helper()
 	p := h.sup.Get(name)
 	require.NotNil(h.t, p, "process %q", name)
-	deadline := time.After(20 * time.Second)
-	for {
-		last := p.Log().Stats().LastSeq
-		if last >= n {
-			return
-		}
-		ch, done := p.Log().Wait(last)
-		select {
-		case <-ch:
-			done()
-		case <-deadline:
-			done()
-			h.t.Fatalf("process %q has %d lines, want %d", name, last, n)
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := p.Log().WaitFor(ctx, n); err != nil {
+		h.t.Fatalf("process %q has %d lines, want %d", name, p.Log().Stats().LastSeq, n)
 	}
 }
 

@@ -191,20 +191,10 @@ func waitLines(t *testing.T, sup *procstate.Supervisor, name string, n uint64) {
 	t.Helper()
 	p := sup.Get(name)
 	require.NotNil(t, p, "process %q", name)
-	deadline := time.After(20 * time.Second)
-	for {
-		last := p.Log().Stats().LastSeq
-		if last >= n {
-			return
-		}
-		ch, done := p.Log().Wait(last)
-		select {
-		case <-ch:
-			done()
-		case <-deadline:
-			done()
-			t.Fatalf("process %q has %d lines, want %d", name, last, n)
-		}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	if err := p.Log().WaitFor(ctx, n); err != nil {
+		t.Fatalf("process %q has %d lines, want %d", name, p.Log().Stats().LastSeq, n)
 	}
 }
 
